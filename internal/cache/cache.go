@@ -1,0 +1,145 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gofrs/flock"
+)
+
+// Subdirectories of the cache root.
+const (
+	BinDir       = "bin"
+	SrcDir       = "src"
+	ResolveDir   = "resolve"
+	FingerDir    = "fp"
+	ToolchainDir = "toolchain"
+	LockDir      = "locks"
+	TmpDir       = "tmp"
+)
+
+// DirMode is the mode of every directory fnrun creates in the cache.
+const DirMode os.FileMode = 0o700
+
+// DefaultDir returns the default cache root, os.UserCacheDir()/fnrun.
+func DefaultDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("find cache directory: %w", err)
+	}
+	return filepath.Join(base, "fnrun"), nil
+}
+
+// Ensure creates dir (and its parents) with mode 0700 and makes sure dir
+// itself is private to the user even if it already existed.
+func Ensure(dir string) error {
+	if err := os.MkdirAll(dir, DirMode); err != nil {
+		return fmt.Errorf("create cache directory: %w", err)
+	}
+	if err := os.Chmod(dir, DirMode); err != nil {
+		return fmt.Errorf("create cache directory: %w", err)
+	}
+	return nil
+}
+
+// Sub returns root/name, creating it with mode 0700 when missing.
+func Sub(root, name string) (string, error) {
+	if err := Ensure(root); err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, name)
+	if err := os.Mkdir(dir, DirMode); err != nil && !os.IsExist(err) {
+		return "", fmt.Errorf("create cache directory: %w", err)
+	}
+	return dir, nil
+}
+
+// Hash returns the hex SHA-256 of s. Paths inside the cache are derived from
+// such hashes, never from raw user strings.
+func Hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// TempDir creates a fresh private directory under root/tmp whose name starts
+// with prefix. Callers rename it into place or remove it.
+func TempDir(root, prefix string) (string, error) {
+	tmp, err := Sub(root, TmpDir)
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp(tmp, prefix)
+	if err != nil {
+		return "", fmt.Errorf("create temporary directory: %w", err)
+	}
+	return dir, nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory: write, fsync, chmod, rename. Readers see the old content or the
+// new one, never a part.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Chmod(perm); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	ok = true
+	return nil
+}
+
+// Lock takes the exclusive lock named key (any string; it is hashed) under
+// root/locks, blocking until it is free or ctx is done. The returned function
+// releases it. Locks are advisory flock(2) locks: a process that dies releases
+// its locks.
+func Lock(ctx context.Context, root, key string) (unlock func(), err error) {
+	dir, err := Sub(root, LockDir)
+	if err != nil {
+		return nil, err
+	}
+	fl := flock.New(filepath.Join(dir, Hash(key)[:32]+".lock"), flock.SetPermissions(0o600))
+	got := make(chan error, 1)
+	go func() { got <- fl.Lock() }()
+	select {
+	case err := <-got:
+		if err != nil {
+			return nil, fmt.Errorf("lock cache: %w", err)
+		}
+		return func() { fl.Unlock() }, nil
+	case <-ctx.Done():
+		// The goroutine still owns the pending lock: release it once taken.
+		go func() {
+			if <-got == nil {
+				fl.Unlock()
+			}
+		}()
+		return nil, fmt.Errorf("lock cache: %w", context.Cause(ctx))
+	}
+}
