@@ -20,7 +20,7 @@ bench: build
 	$(GO) run ./internal/bench -fnrun $(BIN)
 
 demo: build
-	./scripts/demo.sh $(BIN)
+	$(GO) run ./internal/demo -fnrun $(BIN)
 
 clean:
 	rm -rf bin

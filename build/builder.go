@@ -1,0 +1,287 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fnrun/fnrun/internal/cache"
+)
+
+// DefaultWaitDelay bounds how long a cancelled `go build` may keep its output
+// pipes open after being killed.
+const DefaultWaitDelay = 5 * time.Second
+
+// metaFile is the entry's metadata; its mtime records the entry's last use.
+const metaFile = "meta.json"
+
+// Options configures a Builder. The zero value is usable.
+type Options struct {
+	CacheDir   string   // cache root; "" means cache.DefaultDir()
+	Tags       string   // -tags, comma-separated
+	Ldflags    string   // -ldflags
+	Race       bool     // -race
+	BuildFlags []string // extra raw `go build` arguments; -o and -C are refused
+	Env        []string // environment for the go command; nil means os.Environ()
+	// Progress, if set, receives short human-readable messages
+	// ("building example.com/fn"). It may be called from several goroutines.
+	Progress func(msg string)
+	Logger   *slog.Logger // fnrun's own debug events; nil discards
+}
+
+// Request names what to build.
+type Request struct {
+	ModuleDir  string // the module root (holds go.mod)
+	PackageDir string // the main package's directory inside ModuleDir; "" means ModuleDir
+	// Identity is an immutable identity of a remote source ("module example.com/fn v1.0.0 h1:…",
+	// "git <commit>"). Empty means a local source: the module tree is hashed.
+	Identity string
+	Source   string // the user's SOURCE, recorded in the entry for `cache ls`
+}
+
+// Result is a built (or cached) binary.
+type Result struct {
+	Path     string // the binary
+	Key      string
+	Manifest string
+	CacheHit bool
+	Duration time.Duration
+}
+
+// Builder builds packages into a cache directory. It is safe for concurrent
+// use; several Builders and processes may share one cache directory.
+type Builder struct {
+	opts     Options
+	root     string
+	env      []string
+	logger   *slog.Logger
+	fpCutoff time.Duration
+
+	mu    sync.Mutex
+	facts map[string]*facts // toolchain key → facts
+}
+
+// New validates opts and returns a Builder. It does not touch the disk.
+func New(opts Options) (*Builder, error) {
+	for _, f := range opts.BuildFlags {
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if strings.HasPrefix(f, "-") && (name == "o" || name == "C") {
+			return nil, fmt.Errorf("build: flag %s is not allowed in build flags (fnrun sets the output and directory)", f)
+		}
+	}
+	b := &Builder{opts: opts, root: opts.CacheDir, env: opts.Env, logger: opts.Logger,
+		fpCutoff: 2 * time.Second, facts: map[string]*facts{}}
+	if b.root == "" {
+		dir, err := cache.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		b.root = dir
+	}
+	root, err := filepath.Abs(b.root)
+	if err != nil {
+		return nil, fmt.Errorf("build: cache directory: %w", err)
+	}
+	b.root = root
+	if b.env == nil {
+		b.env = os.Environ()
+	}
+	if b.logger == nil {
+		b.logger = slog.New(slog.DiscardHandler)
+	}
+	return b, nil
+}
+
+type meta struct {
+	Key      string    `json:"key"`
+	Source   string    `json:"source"`
+	Package  string    `json:"package"`
+	Binary   string    `json:"binary"`
+	Size     int64     `json:"size"`
+	Created  time.Time `json:"created"`
+	Manifest string    `json:"manifest"`
+}
+
+// Build returns the cached binary for req, building it first on a miss.
+func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
+	start := time.Now()
+	p, err := b.plan(ctx, req)
+	if err != nil {
+		return Result{}, err
+	}
+	final := entryDir(b.root, p.key)
+	res := Result{Path: filepath.Join(final, p.name), Key: p.key, Manifest: p.manifest}
+	done := func(hit bool) (Result, error) {
+		res.CacheHit, res.Duration = hit, time.Since(start)
+		b.logger.Debug("build", "package", p.importPath, "key", p.key, "hit", hit, "duration", res.Duration)
+		return res, nil
+	}
+	if hasEntry(final, res.Path) {
+		return done(true)
+	}
+	if p.facts.noGo {
+		return Result{}, ErrNoGo
+	}
+	if err := checkGoVersion(p); err != nil {
+		return Result{}, err
+	}
+	if err := checkMain(p, b.opts.Tags); err != nil {
+		return Result{}, err
+	}
+
+	unlock, err := cache.Lock(ctx, b.root, "build "+p.key)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
+	if hasEntry(final, res.Path) { // built by someone else while we waited
+		return done(true)
+	}
+	if err := b.buildEntry(ctx, p, final); err != nil {
+		return Result{}, err
+	}
+	return done(false)
+}
+
+// hasEntry reports whether the entry's binary exists and records the use.
+func hasEntry(dir, bin string) bool {
+	fi, err := os.Stat(bin)
+	if err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	now := time.Now()
+	_ = os.Chtimes(filepath.Join(dir, metaFile), now, now) // best effort: last-use record
+	return true
+}
+
+func entryDir(root, key string) string {
+	return filepath.Join(root, cache.BinDir, key[:2], key)
+}
+
+// buildEntry runs go build into a fresh temporary directory and renames it to
+// final. The caller holds the key's lock.
+func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
+	if b.opts.Progress != nil {
+		b.opts.Progress("building " + p.importPath)
+	}
+	tmp, err := cache.TempDir(b.root, "build-")
+	if err != nil {
+		return err
+	}
+	published := false
+	defer func() {
+		if !published {
+			os.RemoveAll(tmp)
+		}
+	}()
+	out := filepath.Join(tmp, p.name)
+	args := []string{"build", "-trimpath"}
+	if b.opts.Tags != "" {
+		args = append(args, "-tags", b.opts.Tags)
+	}
+	if b.opts.Ldflags != "" {
+		args = append(args, "-ldflags", b.opts.Ldflags)
+	}
+	if b.opts.Race {
+		args = append(args, "-race")
+	}
+	args = append(args, b.opts.BuildFlags...)
+	args = append(args, "-o", out, ".")
+
+	cmd := exec.CommandContext(ctx, p.facts.GoPath, args...)
+	cmd.Dir = p.pkgDir
+	cmd.Env = b.goCmdEnv()
+	if p.req.Identity != "" {
+		cmd.Env = append(cmd.Env, "GOWORK=off") // a fetched module is built on its own
+	}
+	cmd.WaitDelay = DefaultWaitDelay
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	b.logger.Debug("running go build", "dir", cmd.Dir, "args", args)
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("build %s: %w", p.importPath, context.Cause(ctx))
+		}
+		return &Error{Package: p.importPath, Cmd: append([]string{"go"}, args...), Dir: cmd.Dir, Output: output.String(), Err: err}
+	}
+
+	size, err := syncFile(out)
+	if err != nil {
+		return fmt.Errorf("build %s: %w", p.importPath, err)
+	}
+	m := meta{Key: p.key, Source: p.req.Source, Package: p.importPath, Binary: p.name,
+		Size: size, Created: time.Now().UTC(), Manifest: p.manifest}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("build %s: %w", p.importPath, err)
+	}
+	if err := cache.WriteFileAtomic(filepath.Join(tmp, metaFile), append(data, '\n'), 0o600); err != nil {
+		return err
+	}
+	bin, err := cache.Sub(b.root, cache.BinDir)
+	if err != nil {
+		return err
+	}
+	parent, err := cache.Sub(bin, p.key[:2])
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		if hasEntry(final, filepath.Join(final, p.name)) {
+			return nil // published by a process not honouring the lock; ours is identical
+		}
+		// An incomplete entry (damaged by hand): we hold the lock, move it aside.
+		if err := removeIncomplete(b.root, final); err != nil {
+			return fmt.Errorf("build %s: publish: %w", p.importPath, err)
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			return fmt.Errorf("build %s: publish: %w", p.importPath, err)
+		}
+	}
+	published = true
+	syncDir(parent)
+	return nil
+}
+
+// removeIncomplete moves the directory at final to root/tmp and deletes it.
+func removeIncomplete(root, final string) error {
+	trash, err := cache.TempDir(root, "broken-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(trash)
+	return os.Rename(final, filepath.Join(trash, "entry"))
+}
+
+// syncFile flushes a file to stable storage and returns its size.
+func syncFile(name string) (int64, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// syncDir makes a rename in dir durable; best effort (not all systems allow it).
+func syncDir(dir string) {
+	if f, err := os.Open(dir); err == nil {
+		_ = f.Sync()
+		f.Close()
+	}
+}

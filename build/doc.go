@@ -1,0 +1,19 @@
+// Package build turns a Go package inside a module directory into a binary in
+// fnrun's content-addressed cache, and manages that cache.
+//
+// It owns the build key (a hash of a readable manifest of every input that can
+// change the binary), the `go build` invocation, atomic publication of entries
+// under root/bin/<key[:2]>/<key>/, and the typed errors a build can fail with
+// (*NotMainError, *Error, *GoVersionError, ErrNoGo). It knows nothing of where a
+// source came from: callers pass a module directory, a package directory inside
+// it and, for immutable sources, an identity string.
+//
+// A cache hit runs no `go` command: the toolchain facts (`go env -json`) are
+// cached per go binary and environment, and a local module tree is identified
+// by a stat fingerprint that maps to a content hash.
+//
+// A *Builder is safe for concurrent use by several goroutines; several
+// processes may share one cache directory (per-key lock files, re-check after
+// taking the lock). The package never prints; progress goes to
+// Options.Progress and Options.Logger.
+package build

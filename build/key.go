@@ -1,0 +1,217 @@
+package build
+
+/*
+The build key.
+
+The key is the sha256 of a manifest with one line per input that can change
+the binary. EVERY NEW INPUT TO THE BUILD MUST BE ADDED TO THE MANIFEST in
+(*Builder).plan, and manifestVersion bumped when the meaning of a line changes.
+The manifest is stored next to the binary (meta.json) so that a surprising
+rebuild can be explained by diffing two manifests.
+*/
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/fnrun/fnrun/internal/cache"
+	"golang.org/x/mod/modfile"
+)
+
+const manifestVersion = "fnrun-build 1"
+
+// platformVars are the `go env` settings that select the target and its
+// code generation; those present are part of the key.
+var platformVars = []string{
+	"GOOS", "GOARCH", "GO386", "GOAMD64", "GOARM", "GOARM64", "GOMIPS", "GOMIPS64",
+	"GOPPC64", "GORISCV64", "GOWASM", "GOEXE", "CGO_ENABLED", "GOEXPERIMENT", "GOFIPS140", "GOFLAGS",
+}
+
+// cgoVars matter only when cgo is enabled.
+var cgoVars = []string{"CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_FFLAGS", "CGO_LDFLAGS"}
+
+// plan is everything known about one request before building.
+type plan struct {
+	req        Request
+	modRoot    string
+	pkgDir     string
+	relDir     string // slash path of the package inside the module, "." for the root
+	modFile    string // path of go.mod
+	mf         *modfile.File
+	importPath string
+	name       string // binary file name
+	work       *workspace
+	facts      *facts
+	manifest   string
+	key        string
+}
+
+type workspace struct {
+	file string
+	wf   *modfile.WorkFile
+}
+
+// Key returns the build key of req and the manifest it hashes. It runs no go
+// command when the toolchain facts are cached; it is cheap enough to call on
+// every file change to decide whether a rebuild is needed.
+func (b *Builder) Key(ctx context.Context, req Request) (key, manifest string, err error) {
+	p, err := b.plan(ctx, req)
+	if err != nil {
+		return "", "", err
+	}
+	return p.key, p.manifest, nil
+}
+
+func (b *Builder) plan(ctx context.Context, req Request) (*plan, error) {
+	p := &plan{req: req}
+	var err error
+	if p.modRoot, err = filepath.Abs(req.ModuleDir); err != nil {
+		return nil, fmt.Errorf("build: module directory: %w", err)
+	}
+	if req.PackageDir == "" {
+		p.pkgDir = p.modRoot
+	} else if p.pkgDir, err = filepath.Abs(req.PackageDir); err != nil {
+		return nil, fmt.Errorf("build: package directory: %w", err)
+	}
+	rel, err := filepath.Rel(p.modRoot, p.pkgDir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("build: package directory %s is not inside module %s", p.pkgDir, p.modRoot)
+	}
+	p.relDir = filepath.ToSlash(rel)
+
+	p.modFile = filepath.Join(p.modRoot, "go.mod")
+	data, err := os.ReadFile(p.modFile)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", p.pkgDir, err)
+	}
+	if p.mf, err = modfile.Parse(p.modFile, data, nil); err != nil {
+		return nil, fmt.Errorf("build %s: %w", p.pkgDir, err)
+	}
+	if p.mf.Module == nil {
+		return nil, fmt.Errorf("build %s: %s has no module directive", p.pkgDir, p.modFile)
+	}
+	p.importPath = p.mf.Module.Mod.Path
+	if p.relDir != "." {
+		p.importPath += "/" + p.relDir
+	}
+
+	if p.facts, err = b.toolchain(ctx); err != nil {
+		return nil, err
+	}
+	p.name = binaryName(p.importPath, p.modRoot) + p.facts.get("GOEXE")
+
+	remote := req.Identity != ""
+	gowork := "off"
+	if !remote {
+		if p.work, err = findWorkspace(p.pkgDir, p.facts); err != nil {
+			return nil, err
+		}
+		if p.work != nil {
+			gowork = p.work.file
+		}
+	}
+	identity := req.Identity
+	if !remote {
+		if identity, err = b.localIdentity(p.modRoot, p.mf, p.work); err != nil {
+			return nil, err
+		}
+	}
+
+	// The manifest: one line per input. Every new input must be added here.
+	var m strings.Builder
+	line := func(k, v string) { fmt.Fprintf(&m, "%s %q\n", k, v) }
+	m.WriteString(manifestVersion + "\n")
+	line("goversion", p.facts.get("GOVERSION"))
+	for _, k := range platformVars {
+		if v, ok := p.facts.Env[k]; ok {
+			line(strings.ToLower(k), v)
+		}
+	}
+	if p.facts.get("CGO_ENABLED") == "1" {
+		for _, k := range cgoVars {
+			line(strings.ToLower(k), p.facts.get(k))
+		}
+	}
+	line("gowork", gowork)
+	line("tags", b.opts.Tags)
+	line("ldflags", b.opts.Ldflags)
+	line("race", fmt.Sprint(b.opts.Race))
+	line("buildflags", fmt.Sprintf("%q", b.opts.BuildFlags))
+	line("package", p.importPath)
+	line("dir", p.relDir)
+	line("binary", p.name)
+	line("identity", identity)
+	p.manifest = m.String()
+	p.key = cache.Hash(p.manifest)
+	return p, nil
+}
+
+// findWorkspace returns the go.work that applies to a build in dir: GOWORK
+// when set ("off" disables), else the first go.work found walking up.
+func findWorkspace(dir string, f *facts) (*workspace, error) {
+	file := f.get("GOWORK")
+	switch {
+	case file == "off":
+		return nil, nil
+	case file != "":
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+	default:
+		stop := ""
+		if gr := f.get("GOROOT"); gr != "" {
+			stop = filepath.Join(gr, "src")
+		}
+		for d := dir; ; {
+			if d == stop {
+				return nil, nil
+			}
+			if fi, err := os.Stat(filepath.Join(d, "go.work")); err == nil && !fi.IsDir() {
+				file = filepath.Join(d, "go.work")
+				break
+			}
+			parent := filepath.Dir(d)
+			if parent == d {
+				return nil, nil
+			}
+			d = parent
+		}
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("build: read go.work: %w", err)
+	}
+	wf, err := modfile.ParseWork(file, data, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	return &workspace{file: file, wf: wf}, nil
+}
+
+var majorSuffix = regexp.MustCompile(`^v[2-9][0-9]*$`)
+
+// binaryName is the name `go build` gives the binary of importPath: its last
+// element, or the one before a major-version suffix (example.com/fn/v2 → fn).
+// It falls back to the module directory's name, then "main".
+func binaryName(importPath, modRoot string) string {
+	elem := path.Base(importPath)
+	if majorSuffix.MatchString(elem) && strings.Contains(importPath, "/") {
+		elem = path.Base(path.Dir(importPath))
+	}
+	for _, name := range []string{elem, filepath.Base(modRoot)} {
+		if validName(name) {
+			return name
+		}
+	}
+	return "main"
+}
+
+func validName(name string) bool {
+	return name != "" && name != "." && name != ".." &&
+		!strings.ContainsAny(name, `/\:`+"\x00") && !strings.HasPrefix(name, "-")
+}

@@ -1,0 +1,123 @@
+package build
+
+import (
+	"go/build"
+	"go/parser"
+	"go/token"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// checkGoVersion refuses a module whose go directive is newer than the
+// toolchain when toolchain switching is off (GOTOOLCHAIN=local, fnrun's
+// default), instead of letting the go command fail with a longer message.
+func checkGoVersion(p *plan) error {
+	if tc := p.facts.get("GOTOOLCHAIN"); tc != "local" && tc != "" {
+		return nil
+	}
+	have := strings.TrimPrefix(p.facts.get("GOVERSION"), "go")
+	if i := strings.IndexAny(have, " -+"); i >= 0 {
+		have = have[:i]
+	}
+	type directive struct{ file, need string }
+	var ds []directive
+	if p.mf.Go != nil {
+		ds = append(ds, directive{p.modFile, p.mf.Go.Version})
+	}
+	if p.work != nil && p.work.wf.Go != nil {
+		ds = append(ds, directive{p.work.file, p.work.wf.Go.Version})
+	}
+	for _, d := range ds {
+		if _, ok := parseGover(have); ok && compareGo(d.need, have) > 0 {
+			return &GoVersionError{File: d.file, Need: d.need, Have: have}
+		}
+	}
+	return nil
+}
+
+// checkMain reads the package clauses of the package's Go files (honouring
+// build constraints for the target) and returns a *NotMainError when they
+// name another package. With no Go files, it leaves the diagnosis to go build.
+func checkMain(p *plan, tags string) error {
+	ctx := buildContext(p.facts, tags)
+	name := packageName(ctx, p.pkgDir)
+	if name == "" || name == "main" {
+		return nil
+	}
+	return &NotMainError{Dir: p.pkgDir, ImportPath: p.importPath, Name: name, Mains: findMains(ctx, p)}
+}
+
+func buildContext(f *facts, tags string) *build.Context {
+	ctx := build.Default
+	ctx.GOOS, ctx.GOARCH = f.get("GOOS"), f.get("GOARCH")
+	ctx.CgoEnabled = f.get("CGO_ENABLED") == "1"
+	ctx.BuildTags = nil
+	for _, t := range strings.Split(tags, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			ctx.BuildTags = append(ctx.BuildTags, t)
+		}
+	}
+	return &ctx
+}
+
+// packageName returns the package name of the non-test Go files in dir that
+// match ctx, preferring "main" if several names appear; "" if none.
+func packageName(ctx *build.Context, dir string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	fset := token.NewFileSet()
+	found := ""
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") ||
+			strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") {
+			continue
+		}
+		if ok, err := ctx.MatchFile(dir, n); err != nil || !ok {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.PackageClauseOnly)
+		if err != nil {
+			continue
+		}
+		if f.Name.Name == "main" {
+			return "main"
+		}
+		if found == "" && f.Name.Name != "documentation" {
+			found = f.Name.Name
+		}
+	}
+	return found
+}
+
+// findMains lists the import paths of the main packages in the module
+// (vendor, testdata, hidden, _ directories and nested modules excluded).
+func findMains(ctx *build.Context, p *plan) []string {
+	files, err := walkTree(tree{label: ".", dir: p.modRoot}, nil)
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var mains []string
+	for _, f := range files {
+		_, rel, _ := strings.Cut(f.dir, ":")
+		if seen[rel] || !strings.HasSuffix(f.rel, ".go") || rel == "vendor" || strings.HasPrefix(rel, "vendor/") {
+			continue
+		}
+		seen[rel] = true
+		if packageName(ctx, filepath.Dir(f.abs)) == "main" {
+			ip := p.mf.Module.Mod.Path
+			if rel != "." {
+				ip = path.Join(ip, rel)
+			}
+			mains = append(mains, ip)
+		}
+	}
+	sort.Strings(mains)
+	return mains
+}

@@ -1,0 +1,17 @@
+// Package fetch owns SOURCE: it parses the user's reference (a local
+// directory, a Go module or package path at any version, or an explicit
+// go-getter URL) and turns it into a Checkout: a local directory holding the
+// module, the package to build inside it, and an immutable identity (module
+// version and sum, git commit, or archive content hash).
+//
+// Local directories are used in place and never copied. Everything else is
+// fetched into a fresh temporary directory under the cache and renamed into
+// root/src/<hash>; what a moving reference (latest, a branch, a getter URL
+// without a fixed ref) resolved to is remembered in root/resolve so that later
+// runs work offline until an update is asked for.
+//
+// The package never prints and never exits: progress goes to the injected
+// callback and logger, failures come back as *ParseError or *Error.
+// A Fetcher is safe for concurrent use by several goroutines, and several
+// processes may share one cache directory.
+package fetch

@@ -1,0 +1,249 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	getter "github.com/hashicorp/go-getter/v2"
+
+	"github.com/fnrun/fnrun/internal/cache"
+)
+
+/*
+Getter sources go through go-getter v2 with everything risky turned off:
+an explicit getter list (git through our own gitGetter so that the git
+environment is ours, HTTP with a whole-request timeout and X-Terraform-Get
+disabled, file for local archives), decompression limits, no symlinks.
+
+The //subdir part is never handed to go-getter (CVE-2025-8959: a symlinked
+subdirectory escapes the tree): the whole root is fetched into a fresh
+directory, published under src/<hash(identity)>, and the subdirectory is
+resolved by resolveSubdir inside it, refusing symlinks that lead out.
+*/
+
+var fullCommit = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+
+// getterURL splits a Source.URL into its forced getter ("git" or "") and
+// parsed URL.
+func getterURL(raw string) (forced string, u *url.URL, err error) {
+	rest := raw
+	if f, r, ok := strings.Cut(raw, "::"); ok && !strings.Contains(f, "/") {
+		forced, rest = f, r
+	}
+	u, err = url.Parse(rest)
+	return forced, u, err
+}
+
+// identityURL is the URL as it appears in a git identity: no credentials,
+// no ref.
+func identityURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	q := c.Query()
+	q.Del("ref")
+	q.Del("depth")
+	c.RawQuery = q.Encode()
+	return c.String()
+}
+
+func (f *Fetcher) fetchGetter(ctx context.Context, src Source) (Checkout, error) {
+	forced, u, err := getterURL(src.URL)
+	if err != nil {
+		return Checkout{}, &Error{Source: src.Raw, Op: "parse", Err: err}
+	}
+	isGit := forced == "git"
+	ref := u.Query().Get("ref")
+	if strings.HasPrefix(ref, "-") {
+		return Checkout{}, &Error{Source: src.Raw, Op: "parse", Err: fmt.Errorf("ref %q starts with '-'", ref)}
+	}
+	pinned := isGit && fullCommit.MatchString(ref)
+	key := cache.Hash("resolve getter " + src.URL + "//" + src.Subdir)
+	return f.remembered(ctx, src, key, pinned, func(ctx context.Context) (resolution, error) {
+		if pinned {
+			id := "git " + identityURL(u) + " " + ref
+			if _, ok := f.loadMeta(cache.Hash(id)); ok {
+				return f.getterResolution(src, cache.Hash(id), !isGit)
+			}
+		}
+		return f.resolveGetter(ctx, src, u, isGit)
+	})
+}
+
+func (f *Fetcher) resolveGetter(ctx context.Context, src Source, u *url.URL, isGit bool) (resolution, error) {
+	fail := func(op string, err error) (resolution, error) {
+		var fe *Error
+		if errors.As(err, &fe) {
+			return resolution{}, err
+		}
+		var ge *gitError
+		out := ""
+		if errors.As(err, &ge) {
+			out = ge.output
+		}
+		return resolution{}, &Error{Source: src.Raw, Op: op, Err: err, Output: out}
+	}
+	decompressors := getter.LimitedDecompressors(f.opts.MaxArchiveFiles, f.opts.MaxArchiveBytes)
+	if !isGit {
+		if !isArchive(u, decompressors) {
+			return fail("download", errors.New("no archive or repository at URL (want an archive such as .tar.gz or .zip, or git::URL)"))
+		}
+		if u.Scheme == "file" {
+			if fi, err := os.Stat(filepath.FromSlash(u.Path)); err == nil && fi.IsDir() {
+				return fail("download", errors.New("file URL names a directory: use the path itself, or git::file:// for a repository"))
+			}
+		}
+	}
+	staging, err := f.newStaging()
+	if err != nil {
+		return fail("download", err)
+	}
+	defer removeAll(staging) // no-op once published
+	dst := filepath.Join(staging, treeDir)
+
+	client := &getter.Client{
+		Getters: []getter.Getter{
+			&gitGetter{env: f.gitEnv()},
+			&getter.HttpGetter{
+				Client:                &http.Client{Timeout: f.opts.HTTPTimeout},
+				Netrc:                 true,
+				MaxBytes:              f.opts.MaxArchiveBytes,
+				XTerraformGetDisabled: true,
+				XTerraformGetLimit:    1,
+				HeadFirstTimeout:      f.opts.HTTPTimeout,
+				ReadTimeout:           f.opts.HTTPTimeout,
+			},
+			&getter.FileGetter{},
+		},
+		Decompressors:   decompressors,
+		DisableSymlinks: true,
+	}
+	mode := getter.ModeAny
+	if isGit {
+		mode = getter.ModeDir
+	}
+	f.progress("downloading %s", src.URL)
+	f.log.Debug("fetch: go-getter", "url", src.URL, "dst", dst)
+	if _, err := client.Get(ctx, &getter.Request{
+		Src:             src.URL,
+		Dst:             dst,
+		Pwd:             staging,
+		GetMode:         mode,
+		DisableSymlinks: true,
+	}); err != nil {
+		if ctx.Err() != nil {
+			return fail("download", context.Cause(ctx))
+		}
+		var ce *getter.ChecksumError
+		if errors.As(err, &ce) {
+			err = fmt.Errorf("checksum mismatch: want %x, got %x", ce.Expected, ce.Actual)
+		}
+		return fail("download", err)
+	}
+	if isEmptyDir(dst) {
+		return fail("download", errors.New("no archive or repository at URL"))
+	}
+
+	var m meta
+	if isGit {
+		commit, err := gitOutput(ctx, f.gitEnv(), dst, "rev-parse", "HEAD")
+		if err != nil {
+			return fail("download", err)
+		}
+		m = meta{Identity: "git " + identityURL(u) + " " + commit, Version: commit}
+	} else {
+		if err := makeWritable(dst); err != nil {
+			return fail("download", err)
+		}
+		sum, err := hashTree(dst)
+		if err != nil {
+			return fail("download", err)
+		}
+		m = meta{Identity: "archive " + sum}
+	}
+	key := cache.Hash(m.Identity)
+	if _, ok := f.loadMeta(key); !ok {
+		if err := f.publish(staging, key, m); err != nil {
+			return fail("download", err)
+		}
+	}
+	return f.getterResolution(src, key, !isGit)
+}
+
+// getterResolution locates the package and module of src inside the
+// published checkout key.
+func (f *Fetcher) getterResolution(src Source, key string, isArchive bool) (resolution, error) {
+	fail := func(err error) (resolution, error) {
+		return resolution{}, &Error{Source: src.Raw, Op: "locate", Err: err}
+	}
+	m, ok := f.loadMeta(key)
+	if !ok {
+		return fail(errors.New("checkout vanished after publishing"))
+	}
+	tree, err := filepath.EvalSymlinks(filepath.Join(f.srcDir(key), treeDir))
+	if err != nil {
+		return fail(err)
+	}
+	root := tree
+	if isArchive && src.Subdir == "" {
+		root = singleTopDir(tree)
+	}
+	pkgDir, err := resolveSubdir(root, src.Subdir)
+	if err != nil {
+		return fail(err)
+	}
+	modDir, err := findModuleDir(pkgDir, tree)
+	if err != nil {
+		return fail(err)
+	}
+	imp, err := importPath(modDir, pkgDir)
+	if err != nil {
+		return fail(err)
+	}
+	modRel, err := relTo(tree, modDir)
+	if err != nil {
+		return fail(err)
+	}
+	pkgRel, err := relTo(tree, pkgDir)
+	if err != nil {
+		return fail(err)
+	}
+	return resolution{
+		SrcKey:     key,
+		Identity:   m.Identity,
+		Version:    m.Version,
+		ModuleRel:  modRel,
+		PackageRel: pkgRel,
+		ImportPath: imp,
+	}, nil
+}
+
+// singleTopDir returns the only entry of dir when that is a directory
+// without go.mod beside it (archives like repo-v1.2.0/…), else dir.
+func singleTopDir(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 || !entries[0].IsDir() {
+		return dir
+	}
+	return filepath.Join(dir, entries[0].Name())
+}
+
+// isArchive reports whether go-getter will decompress u.
+func isArchive(u *url.URL, decompressors map[string]getter.Decompressor) bool {
+	if a := u.Query().Get("archive"); a != "" {
+		_, ok := decompressors[a]
+		return ok
+	}
+	for k := range decompressors {
+		if strings.HasSuffix(u.Path, "."+k) {
+			return true
+		}
+	}
+	return false
+}

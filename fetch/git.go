@@ -1,0 +1,151 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	getter "github.com/hashicorp/go-getter/v2"
+)
+
+/*
+gitGetter replaces go-getter's GitGetter.Get, which runs git with the
+process environment (no way to add GIT_TERMINAL_PROMPT=0 without mutating
+it), passes ?ref= to `git checkout` where it can become an option, and has
+an update path that leaves deleted files behind. Detection stays go-getter's.
+
+Here: clone with "--" before the URL into a directory that does not exist,
+resolve the ref to a commit ourselves (tag, then branch, then commit), check
+that commit out detached, update submodules, all with an environment that
+never prompts and allows only ordinary transports (no ext::, no fd::).
+*/
+
+type gitGetter struct {
+	env []string
+}
+
+var _ getter.Getter = (*gitGetter)(nil)
+
+func (g *gitGetter) Detect(req *getter.Request) (bool, error) {
+	return (&getter.GitGetter{}).Detect(req)
+}
+
+func (g *gitGetter) Mode(context.Context, *url.URL) (getter.Mode, error) {
+	return getter.ModeDir, nil
+}
+
+func (g *gitGetter) GetFile(context.Context, *getter.Request) error {
+	return errors.New("git: a repository is a directory, not a file")
+}
+
+func (g *gitGetter) Get(ctx context.Context, req *getter.Request) error {
+	u := *req.URL()
+	q := u.Query()
+	ref := q.Get("ref")
+	q.Del("ref")
+	q.Del("depth")
+	u.RawQuery = q.Encode()
+	if strings.HasPrefix(ref, "-") {
+		return fmt.Errorf("ref %q starts with '-'", ref)
+	}
+	if _, err := os.Lstat(req.Dst); err == nil {
+		return fmt.Errorf("git: destination %s already exists", req.Dst)
+	}
+	if err := os.MkdirAll(filepath.Dir(req.Dst), 0o700); err != nil {
+		return err
+	}
+	if _, err := gitOutput(ctx, g.env, "", "clone", "--quiet", "--no-checkout", "--", u.String(), req.Dst); err != nil {
+		return err
+	}
+	target := "HEAD"
+	if ref != "" {
+		commit, err := resolveRef(ctx, g.env, req.Dst, ref)
+		if err != nil {
+			return err
+		}
+		target = commit
+	}
+	if _, err := gitOutput(ctx, g.env, req.Dst, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", target); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(req.Dst, ".gitmodules")); err == nil {
+		if _, err := gitOutput(ctx, g.env, req.Dst, "submodule", "update", "--init", "--recursive", "--quiet"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resolveRef returns the commit ref names in the fresh clone dir: a tag,
+// a branch of origin, or a commit.
+func resolveRef(ctx context.Context, env []string, dir, ref string) (string, error) {
+	for _, name := range []string{"refs/tags/" + ref, "refs/remotes/origin/" + ref, ref} {
+		out, err := gitOutput(ctx, env, dir, "rev-parse", "--verify", "--quiet", name+"^{commit}")
+		if err == nil && out != "" {
+			return out, nil
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+	}
+	return "", fmt.Errorf("unknown ref %q", ref)
+}
+
+// gitError is a failed git command with its output.
+type gitError struct {
+	args   []string
+	output string
+	err    error
+}
+
+func (e *gitError) Error() string {
+	msg := lastLine(e.output)
+	if msg == "" {
+		msg = e.err.Error()
+	}
+	return "git " + e.args[0] + ": " + msg
+}
+
+func (e *gitError) Unwrap() error { return e.err }
+
+// lastLine returns the most telling line of git's output: the last
+// "fatal:" line if any, else the last non-empty line.
+func lastLine(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "fatal: ") {
+			return strings.TrimPrefix(lines[i], "fatal: ")
+		}
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// gitOutput runs git with env in dir and returns its trimmed stdout.
+func gitOutput(ctx context.Context, env []string, dir string, args ...string) (string, error) {
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", &gitError{args: args, output: strings.TrimSpace(stderr.String() + "\n" + stdout.String()), err: err}
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// gitEnv is the environment of git commands: the user's, never prompting,
+// and limited to ordinary transports unless the user chose otherwise.
+func (f *Fetcher) gitEnv() []string {
+	env := append([]string(nil), f.env...)
+	env = append(env, "GIT_TERMINAL_PROMPT=0", "GCM_INTERACTIVE=never")
+	if f.getenv("GIT_ALLOW_PROTOCOL") == "" {
+		env = append(env, "GIT_ALLOW_PROTOCOL=file:git:http:https:ssh")
+	}
+	return env
+}

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fnrun/fnrun/build"
+)
+
+func cacheCommand(env *appEnv) *cli.Command {
+	dirFlag := &cli.StringFlag{Name: "cache-dir", EnvVars: envVar("CACHE_DIR"), Usage: "cache `DIR`"}
+	return &cli.Command{
+		Name:  "cache",
+		Usage: "inspect and trim the build cache",
+		Description: `Examples:
+   fnrun cache dir
+   fnrun cache ls
+   fnrun cache prune --older-than 720h --keep 10
+   fnrun cache clean`,
+		Subcommands: []*cli.Command{
+			{
+				Name: "dir", Usage: "print the cache directory", Flags: []cli.Flag{dirFlag},
+				Action: func(c *cli.Context) error {
+					root, err := cacheDir(c)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintln(env.stdout, root)
+					return nil
+				},
+			},
+			{
+				Name: "ls", Usage: "list cached binaries: source, size, last used", Flags: []cli.Flag{dirFlag},
+				Action: func(c *cli.Context) error {
+					root, err := cacheDir(c)
+					if err != nil {
+						return err
+					}
+					entries, err := build.List(root)
+					if err != nil {
+						return withCode(ExitFnrun, err)
+					}
+					printEntries(env.stdout, entries)
+					return nil
+				},
+			},
+			{
+				Name: "prune", Usage: "remove binaries not used recently",
+				Flags: []cli.Flag{dirFlag,
+					&cli.DurationFlag{Name: "older-than", Value: 30 * 24 * time.Hour, Usage: "remove entries last used longer ago than this"},
+					&cli.IntFlag{Name: "keep", Usage: "always keep the `N` most recently used entries"},
+				},
+				Action: func(c *cli.Context) error {
+					if c.Duration("older-than") < 0 || c.Int("keep") < 0 {
+						return usageError("prune: --older-than and --keep must not be negative")
+					}
+					root, err := cacheDir(c)
+					if err != nil {
+						return err
+					}
+					removed, err := build.Prune(root, c.Duration("older-than"), c.Int("keep"))
+					if err != nil {
+						return withCode(ExitFnrun, err)
+					}
+					var size int64
+					for _, e := range removed {
+						size += e.Size
+					}
+					fmt.Fprintf(env.stdout, "removed %d entries (%s)\n", len(removed), humanSize(size))
+					return nil
+				},
+			},
+			{
+				Name: "clean", Usage: "remove every cached binary", Flags: []cli.Flag{dirFlag},
+				Action: func(c *cli.Context) error {
+					root, err := cacheDir(c)
+					if err != nil {
+						return err
+					}
+					if err := build.Clean(root); err != nil {
+						return withCode(ExitFnrun, err)
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func printEntries(w io.Writer, entries []build.Entry) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tPACKAGE\tSIZE\tLAST USED\tKEY")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.12s\n", e.Source, e.Package, humanSize(e.Size),
+			e.LastUsed.Local().Format("2006-01-02 15:04"), e.Key)
+	}
+	tw.Flush()
+}
+
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// copyExecutable copies the cached binary to dst through a temporary file in
+// dst's directory, renamed into place.
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("copy binary: %w", err)
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fnrun-"+filepath.Base(dst)+"-*")
+	if err != nil {
+		return fmt.Errorf("copy binary to %s: %w", dst, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := io.Copy(tmp, in); err != nil {
+		return fmt.Errorf("copy binary to %s: %w", dst, err)
+	}
+	if err := tmp.Chmod(0o755); err != nil {
+		return fmt.Errorf("copy binary to %s: %w", dst, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("copy binary to %s: %w", dst, err)
+	}
+	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return fmt.Errorf("copy binary to %s: %w", dst, err)
+	}
+	ok = true
+	return nil
+}
+
+func isCI() bool { return os.Getenv("CI") != "" && os.Getenv("CI") != "false" }

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain makes the test binary double as `fnrun` and as the helper program
+// `helper` for the scripts in testdata/script.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"fnrun":  func() { os.Exit(Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		"helper": helperMain,
+	})
+}
+
+func TestScripts(t *testing.T) {
+	gocache := goEnv(t, "GOCACHE")
+	var repo string
+	fnrunPath, err := exec.LookPath("fnrun")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fnrunBin := filepath.Dir(fnrunPath)
+	repo, err = filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			home := filepath.Join(e.WorkDir, ".home")
+			e.Setenv("HOME", home)
+			e.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+			e.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+			e.Setenv("FNRUN_CACHE_DIR", filepath.Join(e.WorkDir, ".fnrun-cache"))
+			e.Setenv("GOCACHE", gocache)
+			e.Setenv("GOMODCACHE", filepath.Join(e.WorkDir, ".gomodcache"))
+			e.Setenv("GOPROXY", "off")
+			e.Setenv("GOSUMDB", "off")
+			e.Setenv("GOFLAGS", "-buildvcs=false -modcacherw")
+			e.Setenv("GOTOOLCHAIN", "local")
+			e.Setenv("NO_COLOR", "1")
+			e.Setenv("EXAMPLES", filepath.Join(repo, "examples"))
+			e.Setenv("GOROOT_BIN", filepath.Dir(goPath(t)))
+			e.Setenv("FNRUN_BIN", fnrunBin)
+			e.Setenv("ORIG_PATH", e.Getenv("PATH"))
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exitcode": cmdExitcode,
+			"signal":   cmdSignal,
+			"bgcode":   cmdBgcode,
+			"waitfile": cmdWaitfile,
+			"gone":     cmdGone,
+			"alive":    cmdAlive,
+			"countlines": cmdCountlines,
+			"distinct":   cmdDistinct,
+			"mode":       cmdMode,
+		},
+	})
+}
+
+func goPath(t *testing.T) string {
+	p, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	return p
+}
+
+func goEnv(t *testing.T, name string) string {
+	out, err := exec.Command(goPath(t), "env", name).Output()
+	if err != nil {
+		t.Fatalf("go env %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// lastBg remembers, per script, the background command that `signal` hit, so
+// that `bgcode` can read its exit status after `wait`.
+var lastBg sync.Map // *testscript.TestScript → *exec.Cmd
+
+// exitcode N PROGRAM ARGS...: run PROGRAM and check that it exits with N;
+// its stdout and stderr are kept for the next stdout/stderr commands.
+func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROGRAM [ARGS...]")
+	}
+	err := ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = ee.ExitCode()
+	}
+	if strconv.Itoa(got) != args[0] {
+		ts.Fatalf("%s exited with %d, want %s", args[1], got, args[0])
+	}
+}
+
+// signal SIG: send SIG (INT, TERM, HUP, KILL) to the most recent background command.
+func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: signal INT|TERM|HUP|KILL")
+	}
+	sig, err := parseSignal(args[0])
+	if err != nil {
+		ts.Fatalf("%v", err)
+	}
+	cmds := ts.BackgroundCmds()
+	if len(cmds) == 0 {
+		ts.Fatalf("no background command")
+	}
+	cmd := cmds[len(cmds)-1]
+	lastBg.Store(ts, cmd)
+	ts.Check(cmd.Process.Signal(sig))
+}
+
+// bgcode N: after `wait`, the exit code of the command `signal` last hit.
+func cmdBgcode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: bgcode N")
+	}
+	v, ok := lastBg.Load(ts)
+	if !ok {
+		ts.Fatalf("bgcode: no command was signalled")
+	}
+	cmd := v.(*exec.Cmd)
+	if cmd.ProcessState == nil {
+		ts.Fatalf("bgcode: run `wait` first")
+	}
+	got := cmd.ProcessState.ExitCode()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		got = 128 + int(ws.Signal())
+	}
+	if (strconv.Itoa(got) == args[0]) == neg {
+		ts.Fatalf("exit code = %d, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
+	}
+}
+
+const waitLimit = 20 * time.Second
+
+// waitfile FILE [LINES]: wait until FILE exists (and holds at least LINES lines).
+func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitfile FILE [LINES]")
+	}
+	want := 0
+	if len(args) == 2 {
+		want, _ = strconv.Atoi(args[1])
+	}
+	p := ts.MkAbs(args[0])
+	deadline := time.Now().Add(waitLimit)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		if data, err := os.ReadFile(p); err == nil && strings.Count(string(data), "\n") >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("waitfile %s: not there after %s", args[0], waitLimit)
+		}
+		time.Sleep(delay)
+	}
+}
+
+func readPids(ts *testscript.TestScript, files []string) []int {
+	var pids []int
+	for _, f := range files {
+		for _, l := range strings.Fields(ts.ReadFile(f)) {
+			pid, err := strconv.Atoi(l)
+			if err != nil {
+				ts.Fatalf("%s: bad pid %q", f, l)
+			}
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// running reports whether pid is a live process (zombies count as gone).
+func running(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return false
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(data)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
+}
+
+// gone PIDFILE...: every pid listed in the files is gone (awaited up to a deadline).
+func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
+	pids := readPids(ts, args)
+	deadline := time.Now().Add(waitLimit)
+	for _, pid := range pids {
+		for running(pid) {
+			if time.Now().After(deadline) {
+				syscall.Kill(pid, syscall.SIGKILL)
+				ts.Fatalf("process %d still running", pid)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// alive PIDFILE...: every pid listed is running now.
+func cmdAlive(ts *testscript.TestScript, neg bool, args []string) {
+	for _, pid := range readPids(ts, args) {
+		if running(pid) == neg {
+			ts.Fatalf("process %d running = %v", pid, !neg)
+		}
+	}
+}
+
+// countlines FILE N [PREFIX]: FILE holds exactly N lines (starting with PREFIX).
+func cmdCountlines(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || len(args) > 3 {
+		ts.Fatalf("usage: countlines FILE N [PREFIX]")
+	}
+	f, err := os.Open(ts.MkAbs(args[0]))
+	ts.Check(err)
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 4<<20)
+	for sc.Scan() {
+		if len(args) < 3 || strings.HasPrefix(sc.Text(), args[2]) {
+			n++
+		}
+	}
+	ts.Check(sc.Err())
+	if (strconv.Itoa(n) == args[1]) == neg {
+		ts.Fatalf("%s: %d lines, want %s", args[0], n, args[1])
+	}
+}
+
+// distinct FILE N: FILE holds N distinct non-empty lines.
+func cmdDistinct(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: distinct FILE N")
+	}
+	seen := map[string]bool{}
+	for _, l := range strings.Split(ts.ReadFile(args[0]), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			seen[l] = true
+		}
+	}
+	if (strconv.Itoa(len(seen)) == args[1]) == neg {
+		ts.Fatalf("%s: %d distinct lines, want %s", args[0], len(seen), args[1])
+	}
+}
+
+// mode PATH PERM: PATH's permission bits are PERM (octal).
+func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: mode PATH PERM")
+	}
+	fi, err := os.Stat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	ts.Check(err)
+	if (uint64(fi.Mode().Perm()) == want) == neg {
+		ts.Fatalf("%s: mode %o, want %s", args[0], fi.Mode().Perm(), args[1])
+	}
+}

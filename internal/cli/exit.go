@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Exit codes fnrun itself chooses (DESIGN.md "Exit codes"); otherwise fnrun
+// exits with the program's own code, or 128+N when a signal N killed it.
+const (
+	ExitOK        = 0
+	ExitSmokeFail = 1
+	ExitUsage     = 2
+	ExitTimeout   = 124
+	ExitFnrun     = 125 // fetch, build, cache: the program never ran
+	ExitNoStart   = 126 // the binary exists but could not be started
+	ExitInterrupt = 130 // 128+SIGINT
+	ExitTerminate = 143 // 128+SIGTERM
+)
+
+// exitError carries an exit code and a one-line message up to Main, with an
+// optional detail block printed indented under it.
+type exitError struct {
+	code   int
+	err    error
+	detail string
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: code, err: err}
+}
+
+func withDetail(code int, err error, detail string) error {
+	return &exitError{code: code, err: err, detail: detail}
+}
+
+// usageError is an error in the command line: exit 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: ExitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// codeOnly ends fnrun with a code and prints nothing (the program's own exit).
+type codeOnly int
+
+func (c codeOnly) Error() string { return fmt.Sprintf("exit %d", int(c)) }
+
+// report prints err as "fnrun: message" plus its indented detail, and returns
+// the exit code for it.
+func report(w io.Writer, err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var c codeOnly
+	if errors.As(err, &c) {
+		return int(c)
+	}
+	code := ExitFnrun
+	var detail string
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code, detail = ee.code, ee.detail
+	}
+	msg := strings.TrimSpace(err.Error())
+	fmt.Fprintf(w, "fnrun: %s\n", firstLine(msg))
+	if rest := restLines(msg); rest != "" && detail == "" {
+		detail = rest
+	}
+	if detail = strings.TrimRight(detail, "\n"); detail != "" {
+		fmt.Fprintln(w, indent(detail, "    "))
+	}
+	return code
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func restLines(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return strings.TrimSpace(s[i+1:])
+	}
+	return ""
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}

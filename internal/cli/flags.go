@@ -1,0 +1,241 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fnrun/fnrun/runner"
+)
+
+// Every flag can also be set from an FNRUN_<NAME> environment variable.
+func envVar(name string) []string { return []string{"FNRUN_" + name} }
+
+const catSupervise = "Supervision"
+const catOutput = "Output"
+
+// superviseFlags are shared by `exec` and `run`.
+func superviseFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "restart", Aliases: []string{"r"}, Category: catSupervise, EnvVars: envVar("RESTART"),
+			Usage: "restart the program whenever it exits (= --policy always)"},
+		&cli.StringFlag{Name: "policy", Value: string(runner.PolicyNever), Category: catSupervise, EnvVars: envVar("POLICY"),
+			Usage: "restart policy: never, on-failure or always"},
+		&cli.IntFlag{Name: "max-restarts", Category: catSupervise, EnvVars: envVar("MAX_RESTARTS"),
+			Usage: "give up after `N` restarts (0 = unlimited)"},
+		&cli.DurationFlag{Name: "backoff-initial", Value: runner.DefaultBackoffInitial, Category: catSupervise, EnvVars: envVar("BACKOFF_INITIAL"),
+			Usage: "wait after the first failure (0 = no wait); doubles per consecutive failure"},
+		&cli.DurationFlag{Name: "backoff-max", Value: runner.DefaultBackoffMax, Category: catSupervise, EnvVars: envVar("BACKOFF_MAX"),
+			Usage: "longest wait between restarts"},
+		&cli.DurationFlag{Name: "backoff-reset", Value: runner.DefaultBackoffReset, Category: catSupervise, EnvVars: envVar("BACKOFF_RESET"),
+			Usage: "a run at least this long resets the backoff"},
+		&cli.StringFlag{Name: "stop-signal", Value: "TERM", Category: catSupervise, EnvVars: envVar("STOP_SIGNAL"),
+			Usage: "signal sent to the process group to stop it"},
+		&cli.DurationFlag{Name: "stop-timeout", Value: runner.DefaultStopTimeout, Category: catSupervise, EnvVars: envVar("STOP_TIMEOUT"),
+			Usage: "grace period after the stop signal before SIGKILL"},
+		&cli.DurationFlag{Name: "timeout", Category: catSupervise, EnvVars: envVar("TIMEOUT"),
+			Usage: "stop the program after this long and exit 124 (0 = none)"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Category: catSupervise, EnvVars: envVar("ENV"),
+			Usage: "set `KEY=VALUE` in the program's environment (repeatable)"},
+		&cli.StringFlag{Name: "env-file", Category: catSupervise, EnvVars: envVar("ENV_FILE"),
+			Usage: "read KEY=VALUE lines from `FILE` (# comments, blank lines ignored)"},
+		&cli.StringFlag{Name: "dir", Aliases: []string{"C"}, Category: catSupervise, EnvVars: envVar("DIR"),
+			Usage: "run the program in `DIR`"},
+		&cli.StringFlag{Name: "name", Category: catOutput, EnvVars: envVar("NAME"),
+			Usage: "name used as the output prefix (default: the program's name)"},
+		&cli.StringFlag{Name: "log-format", Value: "text", Category: catOutput, EnvVars: envVar("LOG_FORMAT"),
+			Usage: "text (name | line) or json (one object per line)"},
+		&cli.BoolFlag{Name: "timestamps", Category: catOutput, EnvVars: envVar("TIMESTAMPS"),
+			Usage: "prefix every line with a timestamp"},
+		&cli.BoolFlag{Name: "no-prefix", Category: catOutput, EnvVars: envVar("NO_PREFIX"),
+			Usage: "pass the program's output through unchanged"},
+	}
+}
+
+// commonFlags are accepted by every command.
+func commonFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: envVar("QUIET"), Usage: "print no fnrun events or progress"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, EnvVars: envVar("VERBOSE"), Usage: "print more: every event, tool output"},
+	}
+}
+
+// superviseOptions turns the supervision flags into runner options (without
+// Path, Args, output writers and logger) and validates them.
+func superviseOptions(c *cli.Context) (runner.Options, error) {
+	var o runner.Options
+	policy := c.String("policy")
+	if c.Bool("restart") {
+		if c.IsSet("policy") && policy != string(runner.PolicyAlways) {
+			return o, usageError("--restart conflicts with --policy %s", policy)
+		}
+		policy = string(runner.PolicyAlways)
+	}
+	p, err := runner.ParsePolicy(policy)
+	if err != nil {
+		return o, usageError("--policy: %v", err)
+	}
+	o.Policy = p
+	o.MaxRestarts = c.Int("max-restarts")
+	if o.MaxRestarts < 0 {
+		return o, usageError("--max-restarts must not be negative")
+	}
+	for _, name := range []string{"backoff-initial", "backoff-max", "backoff-reset", "stop-timeout", "timeout"} {
+		if c.Duration(name) < 0 {
+			return o, usageError("--%s must not be negative", name)
+		}
+	}
+	o.BackoffInitial = c.Duration("backoff-initial")
+	o.BackoffMax = c.Duration("backoff-max")
+	o.BackoffReset = c.Duration("backoff-reset")
+	o.StopTimeout = c.Duration("stop-timeout")
+	if o.BackoffMax < o.BackoffInitial {
+		return o, usageError("--backoff-max (%s) is shorter than --backoff-initial (%s)", o.BackoffMax, o.BackoffInitial)
+	}
+	sig, err := parseSignal(c.String("stop-signal"))
+	if err != nil {
+		return o, usageError("--stop-signal: %v", err)
+	}
+	o.StopSignal = sig
+	o.Env, err = programEnv(c.String("env-file"), c.StringSlice("env"))
+	if err != nil {
+		return o, err
+	}
+	if dir := c.String("dir"); dir != "" {
+		fi, err := os.Stat(dir)
+		if err != nil || !fi.IsDir() {
+			return o, usageError("--dir %s: not a directory", dir)
+		}
+		o.Dir = dir
+	}
+	o.Name = c.String("name")
+	if strings.ContainsAny(o.Name, "\n\r") {
+		return o, usageError("--name must be one line")
+	}
+	switch c.String("log-format") {
+	case "text":
+		o.Format = runner.FormatText
+	case "json":
+		o.Format = runner.FormatJSON
+	default:
+		return o, usageError("--log-format %q: want text or json", c.String("log-format"))
+	}
+	if c.Bool("no-prefix") {
+		if c.String("log-format") == "json" {
+			return o, usageError("--no-prefix conflicts with --log-format json")
+		}
+		o.Format = runner.FormatRaw
+	}
+	o.Timestamps = c.Bool("timestamps")
+	return o, nil
+}
+
+var signals = map[string]syscall.Signal{
+	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "KILL": syscall.SIGKILL,
+	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "TERM": syscall.SIGTERM,
+}
+
+// parseSignal accepts TERM, SIGTERM, term or a number.
+func parseSignal(s string) (syscall.Signal, error) {
+	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
+	if sig, ok := signals[name]; ok {
+		return sig, nil
+	}
+	var n int
+	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s && n > 0 && n < 65 {
+		return syscall.Signal(n), nil
+	}
+	return 0, fmt.Errorf("unknown signal %q (want TERM, INT, HUP, QUIT, KILL, USR1, USR2 or a number)", s)
+}
+
+// programEnv is fnrun's environment plus --env-file, then --env, later
+// entries overriding earlier ones.
+func programEnv(file string, kvs []string) ([]string, error) {
+	var extra []string
+	if file != "" {
+		lines, err := readEnvFile(file)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(extra, lines...)
+	}
+	for _, kv := range kvs {
+		if err := checkKV(kv); err != nil {
+			return nil, usageError("--env %q: %v", kv, err)
+		}
+		extra = append(extra, kv)
+	}
+	if len(extra) == 0 {
+		return nil, nil
+	}
+	return mergeEnv(os.Environ(), extra), nil
+}
+
+func checkKV(kv string) error {
+	k, _, ok := strings.Cut(kv, "=")
+	if !ok {
+		return fmt.Errorf("want KEY=VALUE")
+	}
+	if k == "" || strings.ContainsAny(k, " \t\n\r\x00") {
+		return fmt.Errorf("invalid variable name %q", k)
+	}
+	if strings.ContainsRune(kv, 0) {
+		return fmt.Errorf("contains a NUL byte")
+	}
+	return nil
+}
+
+func readEnvFile(file string) ([]string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, usageError("--env-file: %v", err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, _ := strings.Cut(line, "=")
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		kv := k + "=" + v
+		if err := checkKV(line); err != nil {
+			return nil, usageError("--env-file %s:%d: %v", file, n, err)
+		}
+		out = append(out, kv)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usageError("--env-file %s: %v", file, err)
+	}
+	return out, nil
+}
+
+// mergeEnv returns base with kvs applied; a later KEY replaces an earlier one.
+func mergeEnv(base, kvs []string) []string {
+	idx := make(map[string]int, len(base))
+	out := make([]string, 0, len(base)+len(kvs))
+	for _, kv := range append(append([]string(nil), base...), kvs...) {
+		k, _, _ := strings.Cut(kv, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = kv
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}
+
+// durationFlag validation helper for messages.
+var _ = time.Second

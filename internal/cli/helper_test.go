@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// helperMain is the program the scripts supervise (`helper MODE ARGS...`):
+//
+//	exit N                 exit with code N
+//	count FILE N|kill      append a line to FILE, then exit N (or die of SIGKILL)
+//	countsleep FILE        append a line to FILE, then sleep
+//	killself               die of SIGKILL
+//	sleep PIDFILE          write its pid, sleep until signalled
+//	ignoreterm PIDFILE     ignore SIGTERM, write its pid, sleep
+//	spawn PIDFILE          start a grandchild (helper sleep), write both pids, sleep
+//	lines N                print N lines alternately to stdout and stderr
+//	echo TEXT...           print TEXT and exit 0
+//	printenv NAME          print $NAME
+func helperMain() {
+	args := os.Args[1:]
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "helper: no mode")
+		os.Exit(2)
+	}
+	mode, args := args[0], args[1:]
+	switch mode {
+	case "exit":
+		os.Exit(atoi(args[0]))
+	case "count":
+		f, err := os.OpenFile(args[0], os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		check(err)
+		fmt.Fprintf(f, "run %d\n", os.Getpid())
+		f.Close()
+		if args[1] == "kill" {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {}
+		}
+		os.Exit(atoi(args[1]))
+	case "countsleep":
+		// countsleep FILE: append a line to FILE, then sleep until signalled.
+		f, err := os.OpenFile(args[0], os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		check(err)
+		fmt.Fprintf(f, "run %d\n", os.Getpid())
+		f.Close()
+		select {}
+	case "killself":
+		fmt.Println("about to die")
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	case "sleep":
+		writePids(args[0], os.Getpid())
+		fmt.Println("sleeping")
+		select {}
+	case "ignoreterm":
+		signal.Ignore(syscall.SIGTERM)
+		writePids(args[0], os.Getpid())
+		fmt.Println("ignoring SIGTERM")
+		select {}
+	case "spawn":
+		cmd := exec.Command(os.Args[0], "sleep", args[0]+".child")
+		check(cmd.Start())
+		writePids(args[0], os.Getpid(), cmd.Process.Pid)
+		fmt.Println("spawned", cmd.Process.Pid)
+		select {}
+	case "lines":
+		n := atoi(args[0])
+		for i := 0; i < n; i++ {
+			if i%2 == 0 {
+				fmt.Fprintf(os.Stdout, "out %d\n", i)
+			} else {
+				fmt.Fprintf(os.Stderr, "err %d\n", i)
+			}
+		}
+	case "echo":
+		fmt.Println(strings.Join(args, " "))
+	case "printenv":
+		fmt.Println(os.Getenv(args[0]))
+	case "wait":
+		// wait SECONDS: sleep, then exit 0 (a program that outlives a timeout).
+		time.Sleep(time.Duration(atoi(args[0])) * time.Second)
+	default:
+		fmt.Fprintln(os.Stderr, "helper: unknown mode", mode)
+		os.Exit(2)
+	}
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	check(err)
+	return n
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "helper:", err)
+		os.Exit(2)
+	}
+}
+
+// writePids writes the pids to file through a rename, so a reader never sees a part.
+func writePids(file string, pids ...int) {
+	var b strings.Builder
+	for _, p := range pids {
+		fmt.Fprintln(&b, p)
+	}
+	tmp := file + ".tmp"
+	check(os.WriteFile(tmp, []byte(b.String()), 0o644))
+	check(os.Rename(tmp, file))
+}

@@ -1,0 +1,331 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fnrun/fnrun/runner"
+)
+
+/*
+Readiness and smoke tests (issue 6). A run is ready when every check given
+has passed: a line of its output matches --ready-log, an HTTP GET of
+--ready-url answers 2xx, a TCP connection to --ready-tcp is accepted. URL and
+TCP checks are polled with a short, growing interval (10 ms doubling to
+500 ms); the log check waits on the output itself. Each run gets its own
+checker, started on the "started" event and cancelled on "exited".
+
+--smoke runs once: ready → graceful stop → exit 0. Not ready within
+--ready-timeout, or exited before ready → exit 1 with one line saying which
+and the last lines of output. Without any check, --smoke waits for the program
+to finish on its own within --ready-timeout (a CI job): a clean exit (or an
+--expect-exit code) passes.
+*/
+
+// DefaultReadyTimeout bounds how long a run may take to become ready.
+const DefaultReadyTimeout = 30 * time.Second
+
+const catReady = "Readiness and CI"
+
+var (
+	errSmokeReady = errors.New("smoke test passed")
+	errNotReady   = errors.New("not ready in time")
+)
+
+func readyFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "ready-log", EnvVars: envVar("READY_LOG"), Category: catReady,
+			Usage: "ready when a line of output matches `REGEX`"},
+		&cli.StringFlag{Name: "ready-url", EnvVars: envVar("READY_URL"), Category: catReady,
+			Usage: "ready when an HTTP GET of `URL` answers 2xx"},
+		&cli.StringFlag{Name: "ready-tcp", EnvVars: envVar("READY_TCP"), Category: catReady,
+			Usage: "ready when `HOST:PORT` accepts a connection"},
+		&cli.DurationFlag{Name: "ready-timeout", Value: DefaultReadyTimeout, EnvVars: envVar("READY_TIMEOUT"), Category: catReady,
+			Usage: "how long a run may take to become ready"},
+		&cli.BoolFlag{Name: "smoke", EnvVars: envVar("SMOKE"), Category: catReady,
+			Usage: "run once; when ready, stop it and exit 0; not ready or exited early → exit 1"},
+		&cli.IntSliceFlag{Name: "expect-exit", EnvVars: envVar("EXPECT_EXIT"), Category: catReady,
+			Usage: "exit code `N` counts as success (repeatable)"},
+		&cli.StringFlag{Name: "report", EnvVars: envVar("REPORT"), Category: catReady,
+			Usage: "write a JSON summary to `FILE` at the end (- for stdout)"},
+	}
+}
+
+// readiness watches runs for readiness; it also keeps the last lines of
+// output and the run records for the report. Its methods are called from the
+// supervisor (events) and the output readers (lines): it is safe for
+// concurrent use.
+type readiness struct {
+	logRe   *regexp.Regexp
+	url     string
+	tcp     string
+	timeout time.Duration
+	smoke   bool
+	expect  map[int]bool
+	log     interface {
+		Info(string, ...any)
+		Warn(string, ...any)
+	}
+	stop context.CancelCauseFunc // ends the whole supervision
+
+	mu       sync.Mutex
+	runs     []*runRecord
+	tail     []string // last lines of output, oldest first
+	matched  chan struct{}
+	isMatch  bool
+	cancelRn context.CancelFunc
+	ctx      context.Context
+}
+
+type runRecord struct {
+	Run        int            `json:"run"`
+	PID        int            `json:"pid"`
+	Start      time.Time      `json:"start"`
+	End        *time.Time     `json:"end,omitempty"`
+	ExitCode   *int           `json:"exit_code,omitempty"`
+	Signal     string         `json:"signal,omitempty"`
+	UptimeMS   *float64       `json:"uptime_ms,omitempty"`
+	ReadyMS    *float64       `json:"ready_ms,omitempty"`
+	signalNum  syscall.Signal `json:"-"`
+	notReadyIn bool
+}
+
+const tailLines = 20
+
+func (r *readiness) checks() bool { return r.logRe != nil || r.url != "" || r.tcp != "" }
+
+// newReadiness reads the readiness flags; nil when none is used.
+func newReadiness(c *cli.Context) (*readiness, error) {
+	r := &readiness{
+		url: c.String("ready-url"), tcp: c.String("ready-tcp"),
+		timeout: c.Duration("ready-timeout"), smoke: c.Bool("smoke"),
+		expect: map[int]bool{},
+	}
+	if re := c.String("ready-log"); re != "" {
+		var err error
+		if r.logRe, err = regexp.Compile(re); err != nil {
+			return nil, usageError("--ready-log: %v", err)
+		}
+	}
+	if r.url != "" {
+		u, err := url.Parse(r.url)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usageError("--ready-url %q: want an http:// or https:// URL", r.url)
+		}
+	}
+	if r.tcp != "" {
+		host, port, err := net.SplitHostPort(r.tcp)
+		if err != nil || host == "" {
+			return nil, usageError("--ready-tcp %q: want HOST:PORT", r.tcp)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+			return nil, usageError("--ready-tcp %q: bad port", r.tcp)
+		}
+	}
+	if r.timeout <= 0 {
+		return nil, usageError("--ready-timeout must be positive")
+	}
+	for _, n := range c.IntSlice("expect-exit") {
+		if n < 0 || n > 255 {
+			return nil, usageError("--expect-exit %d: want 0-255", n)
+		}
+		r.expect[n] = true
+	}
+	return r, nil
+}
+
+// install hooks r into the supervisor's options.
+func (r *readiness) install(ctx context.Context, o *runner.Options, stop context.CancelCauseFunc) {
+	r.ctx, r.stop = ctx, stop
+	next := o.OnEvent
+	o.OnEvent = func(e runner.Event) {
+		r.event(e)
+		if next != nil {
+			next(e)
+		}
+	}
+	o.OnLine = r.line
+	if r.smoke {
+		o.Policy = runner.PolicyNever
+	}
+}
+
+func (r *readiness) line(_ runner.Stream, line []byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := string(line[:min(len(line), 512)])
+	if len(r.tail) == tailLines {
+		copy(r.tail, r.tail[1:])
+		r.tail[len(r.tail)-1] = l
+	} else {
+		r.tail = append(r.tail, l)
+	}
+	if r.logRe != nil && !r.isMatch && r.matched != nil && r.logRe.Match(line) {
+		r.isMatch = true
+		close(r.matched)
+	}
+}
+
+func (r *readiness) event(e runner.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch e.Kind {
+	case runner.EventStarted:
+		rec := &runRecord{Run: e.Run, PID: e.PID, Start: e.Time}
+		r.runs = append(r.runs, rec)
+		r.matched, r.isMatch = make(chan struct{}), false
+		ctx, cancel := context.WithCancel(r.ctx)
+		r.cancelRn = cancel
+		go r.check(ctx, rec, r.matched)
+	case runner.EventExited:
+		if r.cancelRn != nil {
+			r.cancelRn()
+		}
+		if n := len(r.runs); n > 0 {
+			rec := r.runs[n-1]
+			end := e.Time
+			up := float64(e.Uptime) / float64(time.Millisecond)
+			rec.End, rec.UptimeMS = &end, &up
+			if e.Signal != 0 {
+				rec.Signal = e.Signal.String()
+				rec.signalNum = syscall.Signal(e.Signal)
+			} else {
+				code := e.Code
+				rec.ExitCode = &code
+			}
+		}
+	}
+}
+
+// check waits until the run is ready or its time is up.
+func (r *readiness) check(ctx context.Context, rec *runRecord, matched <-chan struct{}) {
+	if !r.checks() {
+		if r.smoke {
+			t := time.NewTimer(r.timeout)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				r.mu.Lock()
+				rec.notReadyIn = true
+				r.mu.Unlock()
+				r.stop(errNotReady)
+			case <-ctx.Done():
+			}
+		}
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	ok := true
+	if r.logRe != nil {
+		select {
+		case <-matched:
+		case <-ctx.Done():
+			ok = false
+		}
+	}
+	if ok && r.url != "" {
+		ok = poll(ctx, func(ctx context.Context) bool { return httpReady(ctx, r.url) })
+	}
+	if ok && r.tcp != "" {
+		ok = poll(ctx, func(ctx context.Context) bool { return tcpReady(ctx, r.tcp) })
+	}
+	if !ok {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && r.ctx.Err() == nil {
+			r.mu.Lock()
+			rec.notReadyIn = true
+			r.mu.Unlock()
+			r.log.Warn(fmt.Sprintf("not ready after %s", r.timeout), "run", rec.Run)
+			if r.smoke {
+				r.stop(errNotReady)
+			}
+		}
+		return
+	}
+	r.mu.Lock()
+	ms := float64(time.Since(rec.Start)) / float64(time.Millisecond)
+	rec.ReadyMS = &ms
+	r.mu.Unlock()
+	r.log.Info("ready", "run", rec.Run, "after", roundDuration(time.Duration(ms*float64(time.Millisecond))))
+	if r.smoke {
+		r.stop(errSmokeReady)
+	}
+}
+
+// poll calls try with a growing interval until it succeeds or ctx is done.
+func poll(ctx context.Context, try func(context.Context) bool) bool {
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
+		if try(ctx) {
+			return true
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return false
+		}
+	}
+}
+
+var readyClient = &http.Client{Timeout: 2 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return http.ErrUseLastResponse
+}}
+
+func httpReady(ctx context.Context, u string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return false
+	}
+	req.Header.Set("User-Agent", "fnrun-ready")
+	resp, err := readyClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode >= 200 && resp.StatusCode < 300
+}
+
+func tcpReady(ctx context.Context, addr string) bool {
+	d := net.Dialer{Timeout: time.Second}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
+}
+
+// lastRun returns a copy of the newest run record, if any.
+func (r *readiness) lastRun() (runRecord, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.runs) == 0 {
+		return runRecord{}, false
+	}
+	return *r.runs[len(r.runs)-1], true
+}
+
+func (r *readiness) tailText() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.tail) == 0 {
+		return ""
+	}
+	s := "last lines of output:\n"
+	for _, l := range r.tail {
+		s += "  " + l + "\n"
+	}
+	return s
+}

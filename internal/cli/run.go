@@ -1,0 +1,191 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fnrun/fnrun/fetch"
+)
+
+func runCommand(env *appEnv) *cli.Command {
+	flags := append(superviseFlags(), buildFlags()...)
+	flags = append(flags, sourceFlags()...)
+	flags = append(flags, watchFlags()...)
+	flags = append(flags, readyFlags()...)
+	flags = append(flags, commonFlags()...)
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "fetch and build SOURCE once, then run it under supervision",
+		ArgsUsage: "SOURCE [-- ARGS...]",
+		Description: `Fetches SOURCE, builds it once into the cache (later starts reuse the binary:
+no go command, no network) and runs it like ` + "`fnrun exec`" + `. ARGS go to the program.
+
+Examples:
+   fnrun run ./examples/greeter
+   fnrun run -r ./examples/greeter -- -port 8080
+   fnrun run -w .                                   # rebuild and restart on change
+   fnrun run -r example.com/fn@v1.2.0
+   fnrun run -u github.com/org/fn@main               # re-resolve the branch
+   fnrun run 'git::https://host/repo.git//cmd/fn?ref=v1.2.0'
+   fnrun run --timeout 1m --policy never ./cmd/job   # CI: exit code passes through`,
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			env.setupLogger(c)
+			source, args, err := sourceAndArgs(c)
+			if err != nil {
+				return err
+			}
+			opts, err := superviseOptions(c)
+			if err != nil {
+				return err
+			}
+			src, err := parseSource(source)
+			if err != nil {
+				return err
+			}
+			if c.Bool("watch") {
+				if src.Kind != fetch.KindLocal {
+					return usageError("--watch needs a local directory, not %s", source)
+				}
+				for _, f := range []string{"smoke", "report", "ready-log", "ready-url", "ready-tcp", "expect-exit"} {
+					if c.IsSet(f) {
+						return usageError("--%s cannot be combined with --watch", f)
+					}
+				}
+			}
+			root, err := cacheDir(c)
+			if err != nil {
+				return err
+			}
+			co, err := env.fetchSource(c, root, src)
+			if err != nil {
+				return err
+			}
+			res, err := env.buildCheckout(c, root, co)
+			if err != nil {
+				return err
+			}
+			opts.Path = res.Path
+			opts.Args = args
+			if opts.Name == "" {
+				opts.Name = filepath.Base(res.Path)
+			}
+			env.outputOptions(&opts)
+			if c.Bool("watch") {
+				return env.watchLoop(c, root, co, res, opts)
+			}
+			return env.supervise(c, opts, reportMeta{
+				Source: source, Identity: co.Identity, Binary: res.Path, Key: res.Key,
+				Build: &BuildReport{CacheHit: res.CacheHit, DurationMS: ms(res.Duration)},
+			})
+		},
+	}
+}
+
+// sourceAndArgs splits `SOURCE [-- ARGS...]`.
+func sourceAndArgs(c *cli.Context) (string, []string, error) {
+	args := c.Args().Slice()
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return "", nil, usageError("%s: no SOURCE given (usage: fnrun %s [flags] SOURCE)", c.Command.Name, c.Command.Name)
+	}
+	rest := args[1:]
+	if len(rest) > 0 && rest[0] == "--" {
+		rest = rest[1:]
+	}
+	return args[0], rest, nil
+}
+
+func buildCommand(env *appEnv) *cli.Command {
+	flags := append(buildFlags(), sourceFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "copy the binary to `FILE`"})
+	flags = append(flags, commonFlags()...)
+	return &cli.Command{
+		Name:      "build",
+		Usage:     "fetch and build SOURCE into the cache and print the binary's path",
+		ArgsUsage: "SOURCE",
+		Description: `Examples:
+   fnrun build ./examples/greeter
+   fnrun build -o ./greeter --ldflags '-s -w' ./examples/greeter
+   fnrun build example.com/fn@v1.2.0`,
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			env.setupLogger(c)
+			source, extra, err := sourceAndArgs(c)
+			if err != nil {
+				return err
+			}
+			if len(extra) > 0 {
+				return usageError("build: unexpected arguments after SOURCE: %v", extra)
+			}
+			src, err := parseSource(source)
+			if err != nil {
+				return err
+			}
+			root, err := cacheDir(c)
+			if err != nil {
+				return err
+			}
+			co, err := env.fetchSource(c, root, src)
+			if err != nil {
+				return err
+			}
+			res, err := env.buildCheckout(c, root, co)
+			if err != nil {
+				return err
+			}
+			if out := c.String("output"); out != "" {
+				if err := copyExecutable(res.Path, out); err != nil {
+					return withCode(ExitFnrun, err)
+				}
+				fmt.Fprintln(env.stdout, out)
+				return nil
+			}
+			fmt.Fprintln(env.stdout, res.Path)
+			return nil
+		},
+	}
+}
+
+func fetchCommand(env *appEnv) *cli.Command {
+	flags := append(sourceFlags(), commonFlags()...)
+	return &cli.Command{
+		Name:      "fetch",
+		Usage:     "fetch SOURCE into the cache and print the package directory",
+		ArgsUsage: "SOURCE",
+		Description: `Examples:
+   fnrun fetch example.com/fn@latest
+   fnrun fetch -u 'git::https://host/repo.git//cmd/fn?ref=main'`,
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			env.setupLogger(c)
+			source, extra, err := sourceAndArgs(c)
+			if err != nil {
+				return err
+			}
+			if len(extra) > 0 {
+				return usageError("fetch: unexpected arguments after SOURCE: %v", extra)
+			}
+			src, err := parseSource(source)
+			if err != nil {
+				return err
+			}
+			root, err := cacheDir(c)
+			if err != nil {
+				return err
+			}
+			co, err := env.fetchSource(c, root, src)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(env.stdout, co.PackageDir)
+			return nil
+		},
+	}
+}
+

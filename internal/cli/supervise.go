@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fnrun/fnrun/runner"
+)
+
+/*
+Signals while a program runs (DESIGN.md "Run semantics"):
+
+	SIGINT  first: graceful stop of the group, then exit 130; second: SIGKILL the group at once
+	SIGTERM graceful stop, exit 143 (a second one also kills at once)
+	SIGHUP  restart the program now, backoff reset
+
+Main installs the handlers before anything runs, so a signal that arrives
+during fetch or build cancels that work too; here they are routed to the
+supervisor.
+*/
+
+var (
+	errInterrupted = errors.New("interrupted")
+	errTerminated  = errors.New("terminated")
+	errTimedOut    = errors.New("timed out")
+)
+
+// sigRouter receives fnrun's signals for the whole command and forwards them to
+// whatever currently runs: before a supervisor exists, the first INT or TERM
+// cancels the context.
+type sigRouter struct {
+	ch     chan os.Signal
+	cancel context.CancelCauseFunc
+	sup    chan *runner.Supervisor
+	quit   chan struct{}
+}
+
+func newSigRouter(cancel context.CancelCauseFunc) *sigRouter {
+	r := &sigRouter{ch: make(chan os.Signal, 4), cancel: cancel, sup: make(chan *runner.Supervisor, 1), quit: make(chan struct{})}
+	signal.Notify(r.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	return r
+}
+
+// run routes signals until ctx is done. Owned by one goroutine.
+func (r *sigRouter) run(ctx context.Context) {
+	var sup *runner.Supervisor
+	stopping := false
+	for {
+		select {
+		case s := <-r.sup:
+			sup = s
+		case sig := <-r.ch:
+			switch sig {
+			case syscall.SIGHUP:
+				if sup != nil {
+					sup.Restart()
+				}
+			case syscall.SIGINT, syscall.SIGTERM:
+				if stopping {
+					if sup != nil {
+						sup.Kill()
+					}
+					continue
+				}
+				stopping = true
+				if sig == syscall.SIGINT {
+					r.cancel(errInterrupted)
+				} else {
+					r.cancel(errTerminated)
+				}
+			}
+		case <-r.quit:
+			return
+		case <-ctx.Done():
+			// Keep routing a second signal to Kill while the stop runs.
+			for {
+				select {
+				case s := <-r.sup:
+					sup = s
+				case sig := <-r.ch:
+					if sig != syscall.SIGHUP && sup != nil {
+						sup.Kill()
+					}
+				case <-r.quit:
+					return
+				}
+			}
+		}
+	}
+}
+
+func (r *sigRouter) stop() {
+	signal.Stop(r.ch)
+	close(r.quit)
+}
+
+// attach hands the supervisor to the router.
+func (r *sigRouter) attach(s *runner.Supervisor) { r.sup <- s }
+
+// ctxExitCode is the exit code owed to a cancelled context's cause, or -1.
+func ctxExitCode(ctx context.Context) int {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errInterrupted):
+		return ExitInterrupt
+	case errors.Is(cause, errTerminated):
+		return ExitTerminate
+	case errors.Is(cause, errTimedOut):
+		return ExitTimeout
+	}
+	return -1
+}
+
+// supervise runs opts under a supervisor until it ends, honouring --timeout,
+// readiness checks, --smoke, --expect-exit and --report, and returns fnrun's
+// exit (codeOnly) or an error for Main to report.
+func (env *appEnv) supervise(c *cli.Context, opts runner.Options, meta reportMeta) error {
+	rd, err := newReadiness(c)
+	if err != nil {
+		return err
+	}
+	rd.log = env.log
+	ctx, stop := context.WithCancelCause(c.Context)
+	defer stop(nil)
+	timeout := c.Duration("timeout")
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errTimedOut)
+		defer cancel()
+	}
+	rd.install(ctx, &opts, stop)
+	sup, err := runner.New(opts)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	env.sig.attach(sup)
+	st, runErr := sup.Run(ctx)
+
+	result := rd.decide(ctx, st, runErr, timeout)
+	if path := c.String("report"); path != "" {
+		rep := Report{
+			Version: ReportVersion, Source: meta.Source, Identity: meta.Identity, Binary: meta.Binary,
+			Key: meta.Key, Build: meta.Build, Runs: rd.records(), Verdict: VerdictPass,
+			ExitCode: exitCodeOf(result), Reason: reasonOf(result),
+		}
+		rep.Restarts = max(0, len(rep.Runs)-1)
+		if rep.ExitCode != 0 {
+			rep.Verdict = VerdictFail
+		}
+		if err := writeReport(path, env, rep); err != nil {
+			env.log.Error(err.Error())
+		}
+	}
+	return result
+}
+
+// decide maps how supervision ended to fnrun's result.
+func (r *readiness) decide(ctx context.Context, st runner.Status, runErr error, timeout time.Duration) error {
+	if runErr != nil {
+		var se *runner.StartError
+		if errors.As(runErr, &se) {
+			return withCode(ExitNoStart, runErr)
+		}
+		return withCode(ExitFnrun, fmt.Errorf("supervise: %w", runErr))
+	}
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errSmokeReady):
+		return codeOnly(ExitOK)
+	case errors.Is(cause, errNotReady):
+		what := fmt.Sprintf("not ready after %s", r.timeout)
+		if !r.checks() {
+			what = fmt.Sprintf("still running after %s (no readiness check given: --smoke waits for the program to finish)", r.timeout)
+		}
+		return withDetail(ExitSmokeFail, errors.New("smoke test failed: "+what), r.tailText())
+	case errors.Is(cause, errTimedOut):
+		r.log.Warn("timeout expired; program stopped", "timeout", timeout)
+		return codeOnly(ExitTimeout)
+	case errors.Is(cause, errInterrupted):
+		return codeOnly(ExitInterrupt)
+	case errors.Is(cause, errTerminated):
+		return codeOnly(ExitTerminate)
+	}
+	code := st.ExitCode()
+	if r.smoke {
+		if r.checks() {
+			return withDetail(ExitSmokeFail,
+				fmt.Errorf("smoke test failed: the program exited (%s) before it was ready", describeExit(st)), r.tailText())
+		}
+		if code == 0 || r.expect[code] {
+			return codeOnly(ExitOK)
+		}
+		return withDetail(ExitSmokeFail, fmt.Errorf("smoke test failed: the program exited (%s)", describeExit(st)), r.tailText())
+	}
+	if r.expect[code] {
+		return codeOnly(ExitOK)
+	}
+	return codeOnly(code)
+}
+
+func describeExit(st runner.Status) string {
+	if st.Signal != 0 {
+		return fmt.Sprintf("killed by %s", st.Signal)
+	}
+	return fmt.Sprintf("code %d", st.Code)
+}
+
+// records returns a copy of the run records.
+func (r *readiness) records() []runRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]runRecord, len(r.runs))
+	for i, rec := range r.runs {
+		out[i] = *rec
+	}
+	return out
+}
+
+func exitCodeOf(err error) int {
+	if err == nil {
+		return 0
+	}
+	var c codeOnly
+	if errors.As(err, &c) {
+		return int(c)
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return ExitFnrun
+}
+
+func reasonOf(err error) string {
+	var c codeOnly
+	if err == nil || errors.As(err, &c) {
+		return ""
+	}
+	return firstLine(err.Error())
+}

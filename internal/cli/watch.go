@@ -1,0 +1,218 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/modfile"
+
+	"github.com/fnrun/fnrun/build"
+	"github.com/fnrun/fnrun/fetch"
+	"github.com/fnrun/fnrun/internal/watch"
+	"github.com/fnrun/fnrun/runner"
+)
+
+/*
+The --watch loop. Rationale (issue 5): a dev loop must never run a stale
+binary and must never restart for nothing.
+
+  - A change only rebuilds when the build key changed (a touch, a save with
+    identical content or a checkout of the same tree does nothing).
+  - After a good build the old process group is stopped gracefully and gone
+    before the new binary starts (runner.Replace): no "address already in use".
+  - After a failed build the old process keeps running, the compiler output is
+    printed loudly, and nothing restarts until a build succeeds.
+  - When the program exits on its own and the policy does not restart it, fnrun
+    keeps watching and starts it again after the next good build.
+*/
+
+func watchFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, EnvVars: envVar("WATCH"), Category: "Watch",
+			Usage: "rebuild and restart when the source changes (local sources)"},
+		&cli.DurationFlag{Name: "debounce", Value: watch.DefaultDebounce, EnvVars: envVar("DEBOUNCE"), Category: "Watch",
+			Usage: "wait this long after the last change before rebuilding"},
+		&cli.StringSliceFlag{Name: "ignore", EnvVars: envVar("IGNORE"), Category: "Watch",
+			Usage: "ignore changes to paths matching `GLOB` (repeatable; ** matches directories)"},
+	}
+}
+
+// watchRoots returns the module root and every local replace target.
+func watchRoots(moduleDir string) []string {
+	roots := []string{moduleDir}
+	data, err := os.ReadFile(filepath.Join(moduleDir, "go.mod"))
+	if err != nil {
+		return roots
+	}
+	mf, err := modfile.ParseLax("go.mod", data, nil)
+	if err != nil {
+		return roots
+	}
+	for _, r := range mf.Replace {
+		p := r.New.Path
+		if r.New.Version != "" || !(strings.HasPrefix(p, "./") || strings.HasPrefix(p, "../") || filepath.IsAbs(p)) {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(moduleDir, p)
+		}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			roots = append(roots, p)
+		}
+	}
+	return roots
+}
+
+func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res build.Result, opts runner.Options) error {
+	if c.Duration("debounce") < 0 {
+		return usageError("--debounce must not be negative")
+	}
+	_, vendorErr := os.Stat(filepath.Join(co.ModuleDir, "vendor", "modules.txt"))
+	w, err := watch.New(watch.Options{
+		Roots:      watchRoots(co.ModuleDir),
+		Debounce:   c.Duration("debounce"),
+		Ignore:     c.StringSlice("ignore"),
+		KeepVendor: vendorErr == nil,
+		Logger:     env.log,
+	})
+	if err != nil {
+		var le *watch.LimitError
+		if errors.As(err, &le) {
+			return withCode(ExitFnrun, err)
+		}
+		return usageError("watch: %v", err)
+	}
+	defer w.Close()
+	b, err := env.builder(c, root, nil)
+	if err != nil {
+		return err
+	}
+
+	ctx := c.Context
+	timeout := c.Duration("timeout")
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errTimedOut)
+		defer cancel()
+	}
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	werr := make(chan error, 1)
+	go func() { werr <- w.Run(wctx) }()
+
+	type result struct {
+		st  runner.Status
+		err error
+	}
+	var (
+		sup     *runner.Supervisor
+		done    chan result
+		last    runner.Status
+		key     = res.Key
+		current = res.Path
+	)
+	start := func(path string) error {
+		o := opts
+		o.Path = path
+		s, err := runner.New(o)
+		if err != nil {
+			return usageError("%v", err)
+		}
+		sup, done = s, make(chan result, 1)
+		env.sig.attach(s)
+		go func() {
+			st, err := s.Run(ctx)
+			done <- result{st, err}
+		}()
+		return nil
+	}
+	if err := start(current); err != nil {
+		return err
+	}
+	env.log.Info("watching for changes", "roots", len(watchRoots(co.ModuleDir)))
+	req := buildRequest(co)
+	for {
+		select {
+		case r := <-done:
+			sup, done = nil, nil
+			last = r.st
+			if r.err != nil {
+				var se *runner.StartError
+				if errors.As(r.err, &se) {
+					return withCode(ExitNoStart, r.err)
+				}
+				return withCode(ExitFnrun, r.err)
+			}
+			if ctx.Err() != nil {
+				if code := ctxExitCode(ctx); code >= 0 {
+					return codeOnly(code)
+				}
+				return codeOnly(last.ExitCode())
+			}
+			env.log.Info("program ended; waiting for changes", "code", last.ExitCode())
+		case ch, ok := <-w.Changes():
+			if !ok {
+				err := <-werr
+				if err != nil {
+					return withCode(ExitFnrun, fmt.Errorf("watch: %w", err))
+				}
+				continue
+			}
+			newKey, _, err := b.Key(ctx, req)
+			if err == nil && newKey == key {
+				env.log.Debug("change without effect on the build", "files", len(ch.Paths))
+				continue
+			}
+			began := time.Now()
+			r, err := b.Build(ctx, req)
+			if err != nil {
+				if ctx.Err() != nil {
+					continue
+				}
+				env.buildFailed(err)
+				continue
+			}
+			key, current = r.Key, r.Path
+			env.log.Info("rebuilt; restarting", "in", time.Since(began))
+			if sup != nil {
+				sup.Replace(current)
+			} else if err := start(current); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			if sup == nil {
+				if code := ctxExitCode(ctx); code >= 0 {
+					return codeOnly(code)
+				}
+				return codeOnly(last.ExitCode())
+			}
+			// The supervisor sees the same ctx and stops the group; wait for it.
+			r := <-done
+			if code := ctxExitCode(ctx); code >= 0 {
+				return codeOnly(code)
+			}
+			return codeOnly(r.st.ExitCode())
+		}
+	}
+}
+
+// buildFailed says loudly that a rebuild failed and the old binary keeps running.
+func (env *appEnv) buildFailed(err error) {
+	var detail string
+	var be *build.Error
+	if errors.As(err, &be) {
+		detail = be.Output
+	} else if d, ok := err.(interface{ Detail() string }); ok {
+		detail = d.Detail()
+	}
+	fmt.Fprintf(env.stderr, "fnrun: BUILD FAILED: %s\nfnrun: still running the previous build; fix the error to restart\n", firstLine(err.Error()))
+	if detail = strings.TrimRight(detail, "\n"); detail != "" {
+		fmt.Fprintln(env.stderr, indent(detail, "    "))
+	}
+}

@@ -1,0 +1,183 @@
+package watch
+
+/*
+Design of the event loop.
+
+One goroutine (Run) owns everything: the fsnotify watcher's Add/Remove
+calls, the .gitignore rules and the current burst. fsnotify's Events and
+Errors channels are unbuffered on Linux and its reader goroutine blocks on
+whichever it sends to, so both are drained in the same select; draining
+only Events would deadlock on the first error.
+
+Recursion. fsnotify watches single directories, so New walks the roots and
+adds every directory that is not ignored. A directory created later is
+added and walked at once: `mkdir -p a/b && echo > a/b/c.go` usually
+produces only CREATE a, because b and c.go exist before the watch on a.
+Every file the walk finds counts as changed. A removed or renamed path
+drops the watches on it and on everything under it (fsnotify keeps the
+old names of a renamed directory's subdirectories, and re-adding them
+under the new name would find the existing entries by inode); the new
+name of a renamed directory arrives as a CREATE in its parent and is added
+like any new directory. Events are processed in order, so the drop always
+happens before the re-add.
+
+Editors. Only directories are watched (a watch on a file is lost when an
+editor renames a new version over it) and events are filtered by name:
+hidden names and editor temporaries are ignored, and a path that is both
+created and removed or renamed away within one burst (sed -i's and
+renameio's temporary file, vim's backup) is left out of the Change. So an
+atomic save shows up as a change of the file itself. Chmod-only events
+(touch, indexers, antivirus) are not changes.
+
+Debounce. A burst ends Debounce after its last event: each relevant event
+resets one time.Timer; nothing polls. When the timer fires the Change is
+offered on an unbuffered channel through a select case that is enabled
+only while a Change is ready, so the loop keeps draining fsnotify while the
+consumer is busy (building, restarting). An event that arrives before the
+Change is taken withdraws the offer and restarts the window; the Change
+offered next covers both bursts.
+
+Failures. Lost events (fsnotify.ErrEventOverflow) trigger a rescan of the
+roots, reported as a Change with Rescan set. Running out of inotify
+watches while adding a new directory cannot be fixed by the loop, so it
+is logged once as a *LimitError (with the sysctl hint) and watching goes
+on without that directory; at start-up New returns it instead. Other
+errors from fsnotify are logged and the loop continues.
+*/
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Run processes file system events until ctx is done or the Watcher is
+// closed, delivering one Change per debounced burst on Changes. It returns
+// nil in both cases and closes Changes on return. Run must be called at
+// most once; a second call returns an error.
+func (w *Watcher) Run(ctx context.Context) error {
+	if !w.started.CompareAndSwap(false, true) {
+		return errors.New("watch: Run called more than once")
+	}
+	defer close(w.changes)
+
+	timer := time.NewTimer(w.opts.Debounce)
+	timer.Stop()
+	defer timer.Stop()
+
+	var (
+		b     burst
+		ready Change
+		out   chan<- Change // w.changes while ready holds a Change, else nil
+	)
+	touched := func() {
+		out = nil
+		timer.Reset(w.opts.Debounce)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-w.fsw.Events:
+			if !ok {
+				return nil
+			}
+			if w.handleEvent(&b, ev) {
+				touched()
+			}
+		case err, ok := <-w.fsw.Errors:
+			if !ok {
+				return nil
+			}
+			if w.handleError(&b, err) {
+				touched()
+			}
+		case <-timer.C:
+			if c, ok := b.change(); ok {
+				ready, out = c, w.changes
+			} else {
+				b.reset() // only transient files: nothing to report
+			}
+		case out <- ready:
+			ready, out = Change{}, nil
+			b.reset()
+		}
+	}
+}
+
+// handleEvent updates the watches and the burst for one event and reports
+// whether the event counts as a change.
+func (w *Watcher) handleEvent(b *burst, ev fsnotify.Event) bool {
+	name := filepath.Clean(ev.Name)
+	root := w.rootFor(name)
+	if root == "" || ev.Op == fsnotify.Chmod || ev.Op == 0 {
+		return false
+	}
+	created := ev.Has(fsnotify.Create)
+	gone := ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)
+	if gone {
+		w.dropTree(name)
+		if name == root {
+			w.log.Warn("watched root removed or renamed", keyPath, name, keyOp, ev.Op.String())
+		}
+	}
+
+	if filepath.Base(name) == gitignoreFile {
+		// Hidden, so not a change itself, but it may un-ignore directories.
+		dir := filepath.Dir(name)
+		w.loadGitignore(dir)
+		if !gone && !w.ignored(root, dir, ptr(true)) {
+			w.addTreeLogged(root, dir, nil)
+		}
+		return false
+	}
+
+	var isDir *bool // unknown for paths that are gone
+	if !gone || created {
+		if fi, err := os.Lstat(name); err == nil {
+			isDir = ptr(fi.IsDir())
+		} else if !gone {
+			// Created and already gone again: report the name as removed.
+			gone = true
+		}
+	}
+	if w.ignored(root, name, isDir) {
+		return false
+	}
+	b.add(name, created, gone)
+	if created && isDir != nil && *isDir {
+		w.addTreeLogged(root, name, func(p string) { b.add(p, true, false) })
+	}
+	return true
+}
+
+// addTreeLogged is addTree for the event loop: a *LimitError cannot be
+// handled here, so it is logged once (it already carries the sysctl hint).
+func (w *Watcher) addTreeLogged(root, dir string, found func(string)) {
+	if err := w.addTree(root, dir, found); err != nil && !w.warnedFull {
+		w.warnedFull = true
+		w.log.Error("directory not watched", keyPath, dir, keyErr, err)
+	}
+}
+
+// handleError deals with an error from fsnotify and reports whether it
+// counts as a change.
+func (w *Watcher) handleError(b *burst, err error) bool {
+	if !errors.Is(err, fsnotify.ErrEventOverflow) {
+		w.log.Warn("file watcher error", keyErr, err)
+		return false
+	}
+	w.log.Warn("file events lost, rescanning", keyErr, err)
+	if err := w.rescan(); err != nil && !w.warnedFull {
+		w.warnedFull = true
+		w.log.Error("rescan incomplete", keyErr, err)
+	}
+	b.rescan = true
+	return true
+}
+
+func ptr[T any](v T) *T { return &v }

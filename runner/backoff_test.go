@@ -1,0 +1,102 @@
+package runner
+
+import (
+	"testing"
+	"time"
+)
+
+func TestBackoffDelay(t *testing.T) {
+	const ms = time.Millisecond
+	tests := []struct {
+		n            int
+		initial, max time.Duration
+		r            float64
+		want         time.Duration
+	}{
+		{0, 100 * ms, time.Second, 0.5, 0},
+		{1, 0, time.Second, 0.5, 0},
+		{1, 100 * ms, time.Second, 0.5, 100 * ms},
+		{2, 100 * ms, time.Second, 0.5, 200 * ms},
+		{3, 100 * ms, time.Second, 0.5, 400 * ms},
+		{5, 100 * ms, time.Second, 0.5, time.Second},
+		{1000, 100 * ms, time.Second, 0.5, time.Second}, // no overflow
+		{1, 100 * ms, time.Second, 0, 80 * ms},         // -20%
+		{5, 100 * ms, time.Second, 0.999999999, 1200 * ms - 1},
+	}
+	for _, tt := range tests {
+		got := backoffDelay(tt.n, tt.initial, tt.max, tt.r)
+		if d := got - tt.want; d < -time.Microsecond || d > time.Microsecond {
+			t.Errorf("backoffDelay(%d, %v, %v, %v) = %v, want %v", tt.n, tt.initial, tt.max, tt.r, got, tt.want)
+		}
+	}
+}
+
+func TestSupervisor_Run_backoff(t *testing.T) {
+	t.Parallel()
+	const initial, max = 20 * time.Millisecond, 80 * time.Millisecond
+	o := helperOptions(t, "exit", "1")
+	o.Policy = PolicyAlways
+	o.MaxRestarts = 5
+	o.BackoffInitial, o.BackoffMax = initial, max
+	o.BackoffReset = time.Hour
+	var ev events
+	o.OnEvent = ev.add
+	st := run(t, mustNew(t, o))
+	if st.Runs != 6 || st.ExitCode() != 1 {
+		t.Fatalf("status = %+v, want 6 runs, exit 1", st)
+	}
+	want := []time.Duration{20, 40, 80, 80, 80}
+	restarting := ev.kind(EventRestarting)
+	started := ev.kind(EventStarted)
+	if len(restarting) != len(want) {
+		t.Fatalf("restarting events = %d, want %d", len(restarting), len(want))
+	}
+	for i, e := range restarting {
+		w := want[i] * time.Millisecond
+		if e.Delay < w*8/10 || e.Delay > w*12/10 {
+			t.Errorf("delay %d = %v, want %v ±20%%", i+1, e.Delay, w)
+		}
+		// The next run starts no earlier than the delay.
+		if gap := started[i+1].Time.Sub(e.Time); gap < e.Delay {
+			t.Errorf("run %d started %v after restarting event, want ≥ %v", i+2, gap, e.Delay)
+		}
+	}
+}
+
+func TestSupervisor_Run_backoffReset(t *testing.T) {
+	t.Parallel()
+	// BackoffReset 1ns: every run counts as long, so every failure is the
+	// first in a row and waits the initial delay.
+	o := helperOptions(t, "exit", "1")
+	o.Policy = PolicyOnFailure
+	o.MaxRestarts = 4
+	o.BackoffInitial, o.BackoffMax, o.BackoffReset = 10*time.Millisecond, time.Second, time.Nanosecond
+	o.Rand = func() float64 { return 0.5 }
+	var ev events
+	o.OnEvent = ev.add
+	run(t, mustNew(t, o))
+	for i, e := range ev.kind(EventRestarting) {
+		if e.Delay != 10*time.Millisecond {
+			t.Errorf("delay %d = %v, want 10ms (backoff reset)", i+1, e.Delay)
+		}
+	}
+}
+
+func TestSupervisor_Run_zeroBackoff(t *testing.T) {
+	t.Parallel()
+	o := helperOptions(t, "exit", "2")
+	o.Policy = PolicyOnFailure
+	o.MaxRestarts = 3
+	var ev events
+	o.OnEvent = ev.add
+	run(t, mustNew(t, o))
+	r := ev.kind(EventRestarting)
+	if len(r) != 3 {
+		t.Fatalf("restarting events = %d, want 3", len(r))
+	}
+	for i, e := range r {
+		if e.Delay != 0 {
+			t.Errorf("delay %d = %v, want 0", i+1, e.Delay)
+		}
+	}
+}

@@ -1,0 +1,26 @@
+// Package runner starts, stops and restarts one executable and streams its
+// output line by line.
+//
+// A Supervisor owns one program: it runs it in its own process group,
+// restarts it according to a Policy with capped exponential backoff, stops
+// the whole group with a signal, a grace period and SIGKILL, and waits until
+// the group is gone before the next run starts. Each line the program writes
+// to stdout or stderr is written, whole and with one Write call, to
+// Options.Stdout or Options.Stderr, as text ("name | line"), JSON lines, or
+// raw bytes. The supervisor's own events (started, exited, restarting, gave
+// up, stopping) are delivered to Options.OnEvent and logged, without
+// flooding, to Options.Logger.
+//
+// The package knows nothing of fetching or building: it runs any executable.
+// It never prints to the process's stdout or stderr and never exits.
+//
+// Concurrency contract: Run is called from one goroutine at a time and
+// blocks until the supervision ends. Restart, Replace and Kill are safe to
+// call from any goroutine, at any time, also while Run is not running.
+// OnEvent is called synchronously from the goroutine running Run. OnLine and
+// the writes to Stdout and Stderr are made from per-stream reader goroutines,
+// serialised by one mutex, so they are never concurrent with each other, even
+// when Stdout and Stderr are different writers.
+//
+// The package supports Unix only (process groups and signals).
+package runner

@@ -1,0 +1,170 @@
+package runner
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Policy says when a program that exited is started again.
+type Policy string
+
+// Restart policies.
+const (
+	PolicyNever     Policy = "never"      // run once
+	PolicyOnFailure Policy = "on-failure" // restart after a non-zero exit or a signal
+	PolicyAlways    Policy = "always"     // restart after every exit
+)
+
+// ParsePolicy returns the Policy named s. The empty string means PolicyNever.
+func ParsePolicy(s string) (Policy, error) {
+	switch Policy(s) {
+	case "", PolicyNever:
+		return PolicyNever, nil
+	case PolicyOnFailure, PolicyAlways:
+		return Policy(s), nil
+	}
+	return "", fmt.Errorf("unknown restart policy %q (want never, on-failure or always)", s)
+}
+
+// restarts reports whether the policy starts the program again after a run
+// that failed (non-zero exit or signal) or not.
+func (p Policy) restarts(failed bool) bool {
+	switch p {
+	case PolicyAlways:
+		return true
+	case PolicyOnFailure:
+		return failed
+	}
+	return false
+}
+
+// Format is the way child output lines are written.
+type Format int
+
+// Output formats.
+const (
+	FormatText Format = iota // "name | line", optionally with a timestamp before it
+	FormatJSON               // one JSON object per line: time, name, stream, line
+	FormatRaw                // the bytes unchanged, whole lines per Write
+)
+
+// Defaults applied by New to zero-valued Options fields.
+const (
+	DefaultBackoffInitial = 200 * time.Millisecond
+	DefaultBackoffMax     = 30 * time.Second
+	DefaultBackoffReset   = 10 * time.Second
+	DefaultStopTimeout    = 10 * time.Second
+	DefaultDrainTimeout   = 500 * time.Millisecond
+)
+
+// Options configure a Supervisor. The zero value of each field selects its
+// default; New validates them once.
+type Options struct {
+	Name string   // output prefix; default filepath.Base(Path)
+	Path string   // the executable; no PATH lookup is done here
+	Args []string // arguments after the program name
+	Env  []string // nil means os.Environ()
+	Dir  string   // working directory; "" means the current one
+
+	Policy      Policy // "" means PolicyNever
+	MaxRestarts int    // give up after this many policy restarts; 0 means unlimited
+
+	// A failed run waits min(BackoffMax, BackoffInitial·2^(n-1)) ±20% before
+	// the next, n counting consecutive failures; a run that lasted at least
+	// BackoffReset resets n. BackoffInitial 0 means no wait (it is not
+	// replaced by the default: use DefaultBackoffInitial explicitly).
+	BackoffInitial, BackoffMax, BackoffReset time.Duration
+
+	StopSignal   syscall.Signal // sent to the group to stop it; 0 means SIGTERM
+	StopTimeout  time.Duration  // grace period before SIGKILL; 0 means DefaultStopTimeout
+	DrainTimeout time.Duration  // how long to wait for output EOF once the group is gone; 0 means DefaultDrainTimeout
+
+	Stdout, Stderr io.Writer // destinations of the program's output; nil means io.Discard
+	// Stdin is the program's standard input; nil means /dev/null. An
+	// *os.File is passed to the program directly. Note that the program
+	// runs in its own (background) process group: reading from a terminal
+	// stops it with SIGTTIN, so pass a terminal only for programs that do
+	// not read it.
+	Stdin io.Reader
+
+	Format     Format
+	Timestamps bool // text format: RFC 3339 time with milliseconds before each line
+	Color      bool // text format: colour the name
+
+	Logger  *slog.Logger // the supervisor's own events; nil discards them
+	OnEvent func(Event)  // called synchronously from Run for every event; may be nil
+
+	// OnLine, if set, is called for every complete line (without its
+	// newline) of either stream, before the line is written. It must not
+	// retain line and must not block for long.
+	OnLine func(stream Stream, line []byte)
+
+	Rand func() float64 // jitter source in [0,1); nil means math/rand/v2
+}
+
+// withDefaults validates o and returns a copy with defaults filled in.
+func (o Options) withDefaults() (Options, error) {
+	var errs []error
+	if o.Path == "" {
+		errs = append(errs, errors.New("empty program path"))
+	}
+	p, err := ParsePolicy(string(o.Policy))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	o.Policy = p
+	if o.MaxRestarts < 0 {
+		errs = append(errs, fmt.Errorf("negative max restarts %d", o.MaxRestarts))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"backoff initial", o.BackoffInitial}, {"backoff max", o.BackoffMax},
+		{"backoff reset", o.BackoffReset}, {"stop timeout", o.StopTimeout},
+		{"drain timeout", o.DrainTimeout},
+	} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("negative %s %v", d.name, d.v))
+		}
+	}
+	if o.StopSignal < 0 {
+		errs = append(errs, fmt.Errorf("invalid stop signal %d", int(o.StopSignal)))
+	}
+	if o.Format < FormatText || o.Format > FormatRaw {
+		errs = append(errs, fmt.Errorf("unknown output format %d", int(o.Format)))
+	}
+	if len(errs) > 0 {
+		return o, fmt.Errorf("runner options: %w", errors.Join(errs...))
+	}
+	if o.Name == "" {
+		o.Name = filepath.Base(o.Path)
+	}
+	if o.BackoffMax == 0 {
+		o.BackoffMax = DefaultBackoffMax
+	}
+	if o.BackoffReset == 0 {
+		o.BackoffReset = DefaultBackoffReset
+	}
+	if o.StopSignal == 0 {
+		o.StopSignal = syscall.SIGTERM
+	}
+	if o.StopTimeout == 0 {
+		o.StopTimeout = DefaultStopTimeout
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.Stdout == nil {
+		o.Stdout = io.Discard
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	return o, nil
+}

@@ -1,0 +1,152 @@
+package runner
+
+import (
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+/*
+One run. start creates two pipes with os.Pipe (not cmd.StdoutPipe): the
+write ends go to the child as its stdout and stderr and are closed here at
+once, the read ends are read by one goroutine each until EOF. A third
+goroutine owns cmd.Wait: it records the exit state and closes done;
+everything else selects on done. Output is drained after the group is gone:
+normally EOF arrives at once, but a process that left the group (setsid)
+may still hold the pipe, so the read ends get a deadline of DrainTimeout
+and whatever was read by then is delivered. Per run this costs two pipes,
+three goroutines and no sleeps; buffers are reused across runs.
+
+exec.CommandContext's Cancel is not used: a run is stopped not only when a
+context ends but also on Restart, Replace and Kill, and a stop must signal
+the whole group and wait until it is empty (stop.go), so stopping is one
+explicit sequence run by the supervisor goroutine.
+*/
+
+// proc is one started run of the program.
+type proc struct {
+	cmd   *exec.Cmd
+	pid   int
+	start time.Time
+
+	done   chan struct{} // closed by wait when the leader is reaped
+	exited time.Time     // set before done is closed
+	code   int
+	sig    syscall.Signal
+
+	outR, errR       *os.File
+	outDone, errDone chan struct{} // closed when each reader is finished
+}
+
+// pumps holds the per-stream state reused across runs.
+type pumps struct {
+	out, err       *lineWriter
+	outBuf, errBuf []byte
+}
+
+func newPumps(o *Options) *pumps {
+	mu := new(sync.Mutex)
+	return &pumps{
+		out:    newLineWriter(mu, o.Stdout, StreamStdout, o),
+		err:    newLineWriter(mu, o.Stderr, StreamStderr, o),
+		outBuf: make([]byte, readBufSize),
+		errBuf: make([]byte, readBufSize),
+	}
+}
+
+// startProc starts path with the options' arguments and environment. The
+// caller must eventually wait for p.done and call p.drain.
+func startProc(path string, o *Options, pp *pumps) (*proc, error) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		outR.Close()
+		outW.Close()
+		return nil, err
+	}
+	args := make([]string, 0, 1+len(o.Args))
+	args = append(append(args, path), o.Args...)
+	cmd := &exec.Cmd{
+		Path:        path,
+		Args:        args,
+		Env:         o.Env,
+		Dir:         o.Dir,
+		Stdin:       o.Stdin,
+		Stdout:      outW,
+		Stderr:      errW,
+		SysProcAttr: sysProcAttr(),
+	}
+	if _, ok := o.Stdin.(*os.File); !ok && o.Stdin != nil {
+		// exec copies a non-file Stdin in a goroutine that Wait joins;
+		// do not let a blocked reader hold the exit up.
+		cmd.WaitDelay = o.DrainTimeout
+	}
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		return nil, err
+	}
+	p := &proc{
+		cmd: cmd, pid: cmd.Process.Pid, start: time.Now(),
+		done: make(chan struct{}), outR: outR, errR: errR,
+		outDone: make(chan struct{}), errDone: make(chan struct{}),
+	}
+	go p.wait()
+	go pump(outR, pp.out, pp.outBuf, p.outDone)
+	go pump(errR, pp.err, pp.errBuf, p.errDone)
+	return p, nil
+}
+
+// wait is the only caller of cmd.Wait.
+func (p *proc) wait() {
+	p.cmd.Wait()
+	p.exited = time.Now()
+	p.code = -1
+	if ps := p.cmd.ProcessState; ps != nil {
+		if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			p.sig = ws.Signal()
+		} else {
+			p.code = ps.ExitCode()
+		}
+	}
+	close(p.done)
+}
+
+// pump copies one stream into its line writer until EOF or the read
+// deadline set by drain.
+func pump(f *os.File, w *lineWriter, buf []byte, done chan<- struct{}) {
+	for {
+		n, err := f.Read(buf)
+		if n > 0 {
+			w.Write(buf[:n])
+		}
+		if err != nil {
+			break
+		}
+	}
+	w.Close()
+	f.Close()
+	close(done)
+}
+
+// drain waits until both streams reached EOF, at most d; then it stops the
+// readers, which deliver what they have, and waits for them. Call it once
+// the group is gone.
+func (p *proc) drain(d time.Duration) {
+	deadline := time.Now().Add(d)
+	p.outR.SetReadDeadline(deadline)
+	p.errR.SetReadDeadline(deadline)
+	<-p.outDone
+	<-p.errDone
+}
+
+// failed reports whether the run ended with a non-zero code or a signal.
+func (p *proc) failed() bool { return p.code != 0 || p.sig != 0 }

@@ -1,0 +1,11 @@
+//go:build unix && !linux
+
+package runner
+
+import "syscall"
+
+// sysProcAttr puts the child in its own process group. Other Unix systems
+// have no parent-death signal.
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true}
+}
