@@ -45,6 +45,11 @@ type Request struct {
 	// "git <commit>"). Empty means a local source: the module tree is hashed.
 	Identity string
 	Source   string // the user's SOURCE, recorded in the entry for `cache ls`
+	// Flags and Env are what the source itself needs for go build (a fetched
+	// module: -mod=mod, GOWORK=off): Flags go before the package, Env entries
+	// after the user's environment. Both are part of the cache key.
+	Flags []string
+	Env   []string
 }
 
 // Result is a built (or cached) binary.
@@ -194,6 +199,7 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 		args = append(args, "-race")
 	}
 	args = append(args, b.opts.BuildFlags...)
+	args = append(args, p.req.Flags...)
 	args = append(args, "-o", out, ".")
 
 	cmd := exec.CommandContext(ctx, p.facts.GoPath, args...)
@@ -202,6 +208,7 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 	if p.req.Identity != "" {
 		cmd.Env = append(cmd.Env, "GOWORK=off") // a fetched module is built on its own
 	}
+	cmd.Env = append(cmd.Env, p.req.Env...)
 	cmd.WaitDelay = DefaultWaitDelay
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output

@@ -142,6 +142,8 @@ func (b *Builder) plan(ctx context.Context, req Request) (*plan, error) {
 	line("ldflags", b.opts.Ldflags)
 	line("race", fmt.Sprint(b.opts.Race))
 	line("buildflags", fmt.Sprintf("%q", b.opts.BuildFlags))
+	line("sourceflags", fmt.Sprintf("%q", p.req.Flags))
+	line("sourceenv", fmt.Sprintf("%q", p.req.Env))
 	line("package", p.importPath)
 	line("dir", p.relDir)
 	line("binary", p.name)

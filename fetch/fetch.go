@@ -21,8 +21,9 @@ const (
 	DefaultMaxArchiveBytes = 200 << 20 // 200 MiB
 )
 
-// BuildFlags are the go build flags a non-local checkout must be built with:
-// the checkout is the main module, and its go.sum may be incomplete.
+// buildFlags are the go build flags a non-local checkout must be built with:
+// the checkout is the main module, and its go.sum may be incomplete (the
+// build completes it, verified as usual against GOSUMDB).
 var buildFlags = []string{"-mod=mod"}
 
 // buildEnv is appended to the build environment of non-local checkouts: a

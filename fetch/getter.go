@@ -63,7 +63,9 @@ func (f *Fetcher) fetchGetter(ctx context.Context, src Source) (Checkout, error)
 	if strings.HasPrefix(ref, "-") {
 		return Checkout{}, &Error{Source: src.Raw, Op: "parse", Err: fmt.Errorf("ref %q starts with '-'", ref)}
 	}
-	pinned := isGit && fullCommit.MatchString(ref)
+	// A full commit, or an archive with a checksum, names fixed content:
+	// an update has nothing to resolve.
+	pinned := isGit && fullCommit.MatchString(ref) || !isGit && u.Query().Has("checksum")
 	key := cache.Hash("resolve getter " + src.URL + "//" + src.Subdir)
 	return f.remembered(ctx, src, key, pinned, func(ctx context.Context) (resolution, error) {
 		if pinned {

@@ -197,3 +197,35 @@ func TestFetcher_Fetch_gitErrors(t *testing.T) {
 		t.Errorf("leftovers in the cache's tmp: %v", entries)
 	}
 }
+
+func TestFetcher_Fetch_concurrent(t *testing.T) {
+	fx := newGitRepo(t)
+	cacheDir := t.TempDir()
+	source := "git::file://" + fx.repo + "?ref=dev"
+	const n = 4
+	results := make(chan Checkout, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			f := newFetcher(t, cacheDir, fx.env, false)
+			co, err := f.Fetch(context.Background(), mustParse(t, source))
+			results <- co
+			errs <- err
+		}()
+	}
+	var first Checkout
+	for i := range n {
+		co, err := <-results, <-errs
+		if err != nil {
+			t.Fatalf("Fetch: %v", err)
+		}
+		if i == 0 {
+			first = co
+		} else if co.ModuleDir != first.ModuleDir || co.Identity != first.Identity {
+			t.Errorf("concurrent fetches disagree: %+v and %+v", co, first)
+		}
+	}
+	if entries, _ := os.ReadDir(filepath.Join(cacheDir, "src")); len(entries) != 1 {
+		t.Errorf("src has %d entries, want 1", len(entries))
+	}
+}

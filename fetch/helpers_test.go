@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,20 +68,12 @@ func fetch(t *testing.T, f *Fetcher, s string) Checkout {
 	co, err := f.Fetch(context.Background(), mustParse(t, s))
 	if err != nil {
 		var fe *Error
-		if asError(err, &fe) {
+		if errors.As(err, &fe) {
 			t.Fatalf("Fetch(%q): %v\n%s", s, err, fe.Output)
 		}
 		t.Fatalf("Fetch(%q): %v", s, err)
 	}
 	return co
-}
-
-func asError(err error, target **Error) bool {
-	e, ok := err.(*Error)
-	if ok {
-		*target = e
-	}
-	return ok
 }
 
 // goBuildRun builds the checkout's package the way the build step will and

@@ -20,8 +20,8 @@ func TestBackoffDelay(t *testing.T) {
 		{3, 100 * ms, time.Second, 0.5, 400 * ms},
 		{5, 100 * ms, time.Second, 0.5, time.Second},
 		{1000, 100 * ms, time.Second, 0.5, time.Second}, // no overflow
-		{1, 100 * ms, time.Second, 0, 80 * ms},         // -20%
-		{5, 100 * ms, time.Second, 0.999999999, 1200 * ms - 1},
+		{1, 100 * ms, time.Second, 0, 80 * ms},          // -20%
+		{5, 100 * ms, time.Second, 0.999999999, 1200*ms - 1},
 	}
 	for _, tt := range tests {
 		got := backoffDelay(tt.n, tt.initial, tt.max, tt.r)

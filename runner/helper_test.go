@@ -272,4 +272,3 @@ func (b *syncBuffer) String() string {
 func textLogger(w *syncBuffer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
-

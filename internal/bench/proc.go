@@ -152,8 +152,12 @@ func (p *proc) interrupt() (int, error) {
 	}
 }
 
-// kill SIGKILLs p's group and waits for p.
+// kill SIGKILLs p's group and waits for p; it does nothing once p has
+// been waited for (its process group id may have been reused since).
 func (p *proc) kill() {
+	if !p.running() {
+		return
+	}
 	signalGroup(p.cmd, syscall.SIGKILL)
 	<-p.done
 }
@@ -188,12 +192,7 @@ func (b *bench) killAll() {
 	b.procs = nil
 	b.mu.Unlock()
 	for _, p := range procs {
-		if p.running() {
-			p.kill()
-		} else {
-			// The leader is gone; its group may not be.
-			signalGroup(p.cmd, syscall.SIGKILL)
-		}
+		p.kill()
 	}
 	killOrphans()
 }

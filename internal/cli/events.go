@@ -12,7 +12,7 @@ import (
 
 // textHandler prints fnrun's own events as short lines on stderr:
 //
-//	fnrun: greeter exited with code 3 after 1.2s code=3
+//	fnrun: greeter exited run=2 code=3 uptime=1.2s
 //
 // It is a slog.Handler so that the runner, build and fetch packages can log
 // through an injected *slog.Logger without knowing about the terminal.
@@ -30,13 +30,8 @@ func newTextHandler(w io.Writer, level slog.Level) *textHandler {
 func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
 
 func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
-	var b strings.Builder
-	b.WriteString("fnrun: ")
-	if r.Level >= slog.LevelWarn {
-		b.WriteString(strings.ToLower(r.Level.String()))
-		b.WriteString(": ")
-	}
-	b.WriteString(r.Message)
+	var subject string
+	var rest strings.Builder
 	write := func(a slog.Attr) bool {
 		if a.Key == "" {
 			return true
@@ -46,19 +41,31 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 		if v.Kind() == slog.KindDuration {
 			s = roundDuration(v.Duration()).String()
 		}
+		if a.Key == "name" && subject == "" {
+			subject = s
+			return true
+		}
 		if strings.ContainsAny(s, " \t\"=") || s == "" {
 			s = fmt.Sprintf("%q", s)
 		}
-		b.WriteString(" ")
-		b.WriteString(a.Key)
-		b.WriteString("=")
-		b.WriteString(s)
+		rest.WriteString(" ")
+		rest.WriteString(a.Key)
+		rest.WriteString("=")
+		rest.WriteString(s)
 		return true
 	}
 	for _, a := range h.attrs {
 		write(a)
 	}
 	r.Attrs(write)
+	var b strings.Builder
+	b.WriteString("fnrun: ")
+	if subject != "" {
+		b.WriteString(subject)
+		b.WriteString(" ")
+	}
+	b.WriteString(r.Message)
+	b.WriteString(rest.String())
 	b.WriteString("\n")
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -100,7 +100,7 @@ func (env *appEnv) buildCheckout(c *cli.Context, root string, co fetch.Checkout)
 }
 
 func buildRequest(co fetch.Checkout) build.Request {
-	return build.Request{ModuleDir: co.ModuleDir, PackageDir: co.PackageDir, Identity: co.Identity, Source: co.Source}
+	return build.Request{ModuleDir: co.ModuleDir, PackageDir: co.PackageDir, Identity: co.Identity, Source: co.Source, Flags: co.BuildFlags, Env: co.BuildEnv}
 }
 
 func (env *appEnv) builder(c *cli.Context, root string, progress func(string)) (*build.Builder, error) {

@@ -1,0 +1,245 @@
+package cli
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// watchApp is a small service for the --watch tests: it binds PORT (and fails
+// loudly if the address is in use), answers GET / with its version, and prints
+// "VERSION pid=PID" once it listens.
+const watchApp = `package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+)
+
+const version = %q
+
+func main() {
+	ln, err := net.Listen("tcp", "127.0.0.1:"+os.Getenv("PORT"))
+	if err != nil {
+		fmt.Println("LISTEN FAILED:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("%%s pid=%%d\n", version, os.Getpid())
+	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, version)
+	}))
+}
+`
+
+// fnrunProc is a running `fnrun` whose output lines arrive on channels.
+type fnrunProc struct {
+	cmd    *exec.Cmd
+	stdout chan string
+	stderr chan string
+	mu     sync.Mutex
+	errLog []string
+}
+
+func startFnrun(t *testing.T, dir string, env []string, args ...string) *fnrunProc {
+	t.Helper()
+	cmd := exec.Command("fnrun", args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	outR, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errR, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &fnrunProc{cmd: cmd, stdout: make(chan string, 1000), stderr: make(chan string, 1000)}
+	pump := func(r io.Reader, ch chan string, keep bool) {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			if keep {
+				p.mu.Lock()
+				p.errLog = append(p.errLog, sc.Text())
+				p.mu.Unlock()
+			}
+			ch <- sc.Text()
+		}
+		close(ch)
+	}
+	go pump(outR, p.stdout, false)
+	go pump(errR, p.stderr, true)
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGINT)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+		}
+		if t.Failed() {
+			p.mu.Lock()
+			t.Logf("fnrun stderr:\n%s", strings.Join(p.errLog, "\n"))
+			p.mu.Unlock()
+		}
+	})
+	return p
+}
+
+// await reads ch until a line contains want; it fails after a deadline.
+func await(t *testing.T, ch <-chan string, want string) string {
+	t.Helper()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case l, ok := <-ch:
+			if !ok {
+				t.Fatalf("output ended before %q", want)
+			}
+			if strings.Contains(l, want) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no line containing %q", want)
+		}
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
+
+func get(t *testing.T, port string) string {
+	t.Helper()
+	resp, err := http.Get("http://127.0.0.1:" + port + "/")
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func writeApp(t *testing.T, dir, version string) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "main.go"), fmt.Sprintf(watchApp, version))
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func watchEnv(t *testing.T, port string) []string {
+	work := t.TempDir()
+	return append(os.Environ(),
+		"PORT="+port,
+		"FNRUN_CACHE_DIR="+filepath.Join(work, "cache"),
+		"GOFLAGS=-buildvcs=false",
+		"GOTOOLCHAIN=local",
+		"GOPROXY=off",
+		"NO_COLOR=1",
+	)
+}
+
+// TestWatch_Loop drives `fnrun run --watch` through a development session:
+// edits, a burst of saves, a failed build, no-op saves, new and renamed
+// directories, all on a program that holds a TCP port.
+func TestWatch_Loop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds several times")
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n")
+	writeApp(t, dir, "v1")
+	port := freePort(t)
+	p := startFnrun(t, dir, watchEnv(t, port), "run", "-w", "--debounce", "50ms", ".")
+
+	await(t, p.stdout, "v1 pid=")
+	if got := get(t, port); got != "v1" {
+		t.Fatalf("GET = %q, want v1", got)
+	}
+
+	// An edit: one rebuild, the new process binds the same port and answers.
+	writeApp(t, dir, "v2")
+	await(t, p.stdout, "v2 pid=")
+	if got := get(t, port); got != "v2" {
+		t.Fatalf("GET = %q, want v2", got)
+	}
+
+	// Ten saves inside the debounce: one rebuild, straight to the last.
+	for i := 0; i < 10; i++ {
+		writeApp(t, dir, fmt.Sprintf("burst%d", i))
+	}
+	line := await(t, p.stdout, "pid=")
+	if !strings.HasPrefix(line, "app | burst9 ") {
+		t.Fatalf("after a burst of saves the first new process printed %q, want burst9", line)
+	}
+
+	// A failed build: the old process keeps running and answering.
+	writeFile(t, filepath.Join(dir, "main.go"), "package main\n\nfunc main() { notDefined() }\n")
+	await(t, p.stderr, "BUILD FAILED")
+	if got := get(t, port); got != "burst9" {
+		t.Fatalf("after a failed build GET = %q, want burst9 (the old process)", got)
+	}
+	// The fix swaps it.
+	writeApp(t, dir, "v3")
+	await(t, p.stdout, "v3 pid=")
+
+	// Saving identical content and touching do not restart; the next real
+	// change is the next process.
+	writeApp(t, dir, "v3")
+	now := time.Now().Add(time.Second)
+	os.Chtimes(filepath.Join(dir, "main.go"), now, now)
+	writeFile(t, filepath.Join(dir, "README.md"), "docs do not rebuild\n")
+	writeApp(t, dir, "v4")
+	if line := await(t, p.stdout, "pid="); !strings.HasPrefix(line, "app | v4 ") {
+		t.Fatalf("after no-op saves the next process printed %q, want v4", line)
+	}
+
+	// mkdir -p a/b and a new file in it: detected (the build key changes).
+	writeFile(t, filepath.Join(dir, "a", "b", "b.go"), "package b\n\nconst X = 1\n")
+	await(t, p.stderr, "rebuilt")
+	// A renamed directory is still watched under its new name.
+	if err := os.Rename(filepath.Join(dir, "a"), filepath.Join(dir, "c")); err != nil {
+		t.Fatal(err)
+	}
+	await(t, p.stderr, "rebuilt")
+	writeFile(t, filepath.Join(dir, "c", "b", "b.go"), "package b\n\nconst X = 2\n")
+	await(t, p.stderr, "rebuilt")
+	if line := await(t, p.stdout, "pid="); !strings.HasPrefix(line, "app | v4 ") {
+		t.Fatalf("got %q", line)
+	}
+	for _, l := range p.errLog {
+		if strings.Contains(l, "address already in use") {
+			t.Errorf("a restart hit %q", l)
+		}
+	}
+}
