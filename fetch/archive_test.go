@@ -16,8 +16,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
+
+var filesMu sync.Mutex
 
 var archiveFiles = map[string]string{
 	"fn-1.0/go.mod":       "module example.com/archfn\n\ngo 1.21\n",
@@ -70,11 +73,14 @@ func makeZip(t *testing.T, files map[string]string) []byte {
 	return buf.Bytes()
 }
 
-// serveFiles serves name → content over HTTP on loopback.
+// serveFiles serves name → content over HTTP on loopback. files may be
+// changed while holding filesMu.
 func serveFiles(t *testing.T, files map[string][]byte) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		filesMu.Lock()
 		data, ok := files[strings.TrimPrefix(r.URL.Path, "/")]
+		filesMu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -144,5 +150,32 @@ func TestFetcher_Fetch_archive(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(cacheDir, "tmp")); len(entries) != 0 {
 		t.Errorf("leftovers in the cache's tmp: %v", entries)
+	}
+}
+
+func TestFetcher_Fetch_archiveOffline(t *testing.T) {
+	tgz := makeTarGz(t, archiveFiles)
+	sum := sha256.Sum256(tgz)
+	files := map[string][]byte{"fn.tar.gz": tgz}
+	url := serveFiles(t, files)
+	env := testEnv(t, "")
+	cacheDir := t.TempDir()
+	plain := url + "/fn.tar.gz"
+	pinned := plain + "?checksum=sha256:" + hex.EncodeToString(sum[:])
+	first := fetch(t, newFetcher(t, cacheDir, env, false), plain)
+	fetch(t, newFetcher(t, cacheDir, env, false), pinned)
+
+	filesMu.Lock()
+	delete(files, "fn.tar.gz") // the server now answers 404
+	filesMu.Unlock()
+	if co := fetch(t, newFetcher(t, cacheDir, env, false), plain); co.ModuleDir != first.ModuleDir || co.Stale {
+		t.Errorf("warm start = %+v, want %+v", co, first)
+	}
+	if co := fetch(t, newFetcher(t, cacheDir, env, true), pinned); co.ModuleDir != first.ModuleDir || co.Stale {
+		t.Errorf("update of a checksummed archive = %+v, want the cached %+v without download", co, first)
+	}
+	co := fetch(t, newFetcher(t, cacheDir, env, true), plain)
+	if co.ModuleDir != first.ModuleDir || !co.Stale || co.UpdateErr == nil {
+		t.Errorf("failed update = %+v, want the previous checkout marked stale", co)
 	}
 }

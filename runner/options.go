@@ -62,8 +62,8 @@ const (
 	DefaultDrainTimeout   = 500 * time.Millisecond
 )
 
-// Options configure a Supervisor. The zero value of each field selects its
-// default; New validates them once.
+// Options configure a Supervisor. A zero field selects the default named
+// in its comment (BackoffInitial 0 means no wait); New validates them once.
 type Options struct {
 	Name string   // output prefix; default filepath.Base(Path)
 	Path string   // the executable; no PATH lookup is done here

@@ -143,3 +143,21 @@ func TestSupervisor_Run_canceledBeforeStart(t *testing.T) {
 		t.Errorf("Run = %+v, %v; want no run and ctx's error", st, err)
 	}
 }
+
+func TestSupervisor_Kill_duringBackoff(t *testing.T) {
+	t.Parallel()
+	o := helperOptions(t, "exit", "1")
+	o.Policy = PolicyAlways
+	o.BackoffInitial = time.Hour
+	var s *Supervisor
+	o.OnEvent = func(e Event) {
+		if e.Kind == EventRestarting {
+			s.Kill()
+		}
+	}
+	s = mustNew(t, o)
+	st := run(t, s) // fails after 30s if the wait is not cut
+	if st.Runs != 1 || st.ExitCode() != 1 {
+		t.Errorf("status = %+v, want one run, exit 1", st)
+	}
+}

@@ -47,7 +47,7 @@ func benchIdle(ctx context.Context, b *bench) ([]row, error) {
 	pid := p.cmd.Process.Pid
 	rss, err := readRSS(pid)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read fnrun RSS: %w", err)
 	}
 	var child *procStat
 	if kids := childrenOf(pid); len(kids) == 1 {
@@ -57,7 +57,7 @@ func benchIdle(ctx context.Context, b *bench) ([]row, error) {
 	}
 	st0, err := readStat(pid)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read fnrun CPU time: %w", err)
 	}
 	var c0 procStat
 	if child != nil {
@@ -67,9 +67,12 @@ func benchIdle(ctx context.Context, b *bench) ([]row, error) {
 	if err := sleepCtx(ctx, window); err != nil {
 		return nil, err
 	}
+	if !p.running() {
+		return nil, p.failure(fmt.Errorf("exited during the window (code %d)", p.exitCode()))
+	}
 	st1, err := readStat(pid)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read fnrun CPU time: %w", err)
 	}
 	cpuMS := float64(st1.ticks-st0.ticks) * 1000 / clockTicksPerSecond
 	if child != nil {

@@ -18,7 +18,7 @@ const logsTimeout = 2 * time.Minute
 // on) with `spam | cat`; the bench reads and counts every line on the last
 // stdout pipe in both cases, and a count other than logLines is a FAIL.
 func benchLogs(ctx context.Context, b *bench) ([]row, error) {
-	rounds := b.pick(3, 1)
+	rounds := b.pick(5, 1) // one pass is short: take more of them
 	dir := filepath.Join(b.work, "logs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err

@@ -129,6 +129,9 @@ func (b *bench) runAll(ctx context.Context, list []benchmark) []row {
 			rows = append(rows, r)
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				err = fmt.Errorf("interrupted: %w", err)
+			}
 			r := row{bench: bm.name, measure: "-", status: statusFail, note: err.Error()}
 			b.logf("FAIL %s: %v", bm.name, err)
 			rows = append(rows, r)

@@ -162,7 +162,7 @@ func (b *bench) alternate(rounds int, format func(float64) string, sides ...*sid
 				return fmt.Errorf("%s, round %d: %w", s.name, r+1, err)
 			}
 			s.samples = append(s.samples, v)
-			b.logf("  round %d  %-8s %s", r+1, s.name, format(v))
+			b.logf("  round %2d  %-8s %s", r+1, s.name, format(v))
 		}
 	}
 	return nil

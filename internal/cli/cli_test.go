@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,15 +61,16 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exitcode": cmdExitcode,
-			"signal":   cmdSignal,
-			"bgcode":   cmdBgcode,
-			"waitfile": cmdWaitfile,
-			"gone":     cmdGone,
-			"alive":    cmdAlive,
+			"exitcode":   cmdExitcode,
+			"signal":     cmdSignal,
+			"bgcode":     cmdBgcode,
+			"waitfile":   cmdWaitfile,
+			"gone":       cmdGone,
+			"alive":      cmdAlive,
 			"countlines": cmdCountlines,
 			"distinct":   cmdDistinct,
 			"mode":       cmdMode,
+			"freeport":   cmdFreeport,
 		},
 	})
 }
@@ -281,4 +283,15 @@ func cmdMode(ts *testscript.TestScript, neg bool, args []string) {
 	if (uint64(fi.Mode().Perm()) == want) == neg {
 		ts.Fatalf("%s: mode %o, want %s", args[0], fi.Mode().Perm(), args[1])
 	}
+}
+
+// freeport VAR: set VAR to a TCP port on 127.0.0.1 that is free now.
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	defer ln.Close()
+	ts.Setenv(args[0], strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 }

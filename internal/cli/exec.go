@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-		"path/filepath"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"

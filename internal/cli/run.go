@@ -188,4 +188,3 @@ func fetchCommand(env *appEnv) *cli.Command {
 		},
 	}
 }
-

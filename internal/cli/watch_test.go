@@ -237,6 +237,8 @@ func TestWatch_Loop(t *testing.T) {
 	if line := await(t, p.stdout, "pid="); !strings.HasPrefix(line, "app | v4 ") {
 		t.Fatalf("got %q", line)
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	for _, l := range p.errLog {
 		if strings.Contains(l, "address already in use") {
 			t.Errorf("a restart hit %q", l)
