@@ -69,6 +69,8 @@ func startProc(path string, o *Options, pp *pumps) (*proc, error) {
 		outW.Close()
 		return nil, err
 	}
+	growPipe(outR)
+	growPipe(errR)
 	args := make([]string, 0, 1+len(o.Args))
 	args = append(append(args, path), o.Args...)
 	cmd := &exec.Cmd{

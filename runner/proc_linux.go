@@ -2,7 +2,10 @@
 
 package runner
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // sysProcAttr puts the child in its own process group and, on Linux, asks
 // the kernel to SIGKILL it if the supervisor dies (even by SIGKILL), so a
@@ -11,4 +14,21 @@ import "syscall"
 // that started it, so it fires only when the process dies.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
+
+// pipeSize is the capacity asked for the output pipes (the default is 64 KiB,
+// the unprivileged maximum usually 1 MiB). A chatty program then fills a
+// large buffer instead of blocking every 64 KiB, and the reader wakes far
+// less often: it is what keeps fnrun's log throughput close to cat's.
+const pipeSize = 1 << 20
+
+// growPipe enlarges the pipe behind f, best effort.
+func growPipe(f *os.File) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Control(func(fd uintptr) {
+		syscall.Syscall(syscall.SYS_FCNTL, fd, syscall.F_SETPIPE_SZ, pipeSize)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -81,7 +82,8 @@ type readiness struct {
 
 	mu       sync.Mutex
 	runs     []*runRecord
-	tail     []string // last lines of output, oldest first
+	tail     [tailLines][]byte // ring of the last lines of output
+	tailN    int               // lines seen; tail[tailN%tailLines] is the oldest when full
 	matched  chan struct{}
 	isMatch  bool
 	cancelRn context.CancelFunc
@@ -155,7 +157,10 @@ func (r *readiness) install(ctx context.Context, o *runner.Options, stop context
 			next(e)
 		}
 	}
-	o.OnLine = r.line
+	if r.logRe != nil || r.smoke {
+		// Only when needed: the hook costs a lock per line of output.
+		o.OnLine = r.line
+	}
 	if r.smoke {
 		o.Policy = runner.PolicyNever
 	}
@@ -164,13 +169,9 @@ func (r *readiness) install(ctx context.Context, o *runner.Options, stop context
 func (r *readiness) line(_ runner.Stream, line []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	l := string(line[:min(len(line), 512)])
-	if len(r.tail) == tailLines {
-		copy(r.tail, r.tail[1:])
-		r.tail[len(r.tail)-1] = l
-	} else {
-		r.tail = append(r.tail, l)
-	}
+	i := r.tailN % tailLines
+	r.tail[i] = append(r.tail[i][:0], line[:min(len(line), 512)]...)
+	r.tailN++
 	if r.logRe != nil && !r.isMatch && r.matched != nil && r.logRe.Match(line) {
 		r.isMatch = true
 		close(r.matched)
@@ -320,12 +321,15 @@ func (r *readiness) lastRun() (runRecord, bool) {
 func (r *readiness) tailText() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.tail) == 0 {
+	if r.tailN == 0 {
 		return ""
 	}
-	s := "last lines of output:\n"
-	for _, l := range r.tail {
-		s += "  " + l + "\n"
+	var b strings.Builder
+	b.WriteString("last lines of output:\n")
+	for n := max(0, r.tailN-tailLines); n < r.tailN; n++ {
+		b.WriteString("  ")
+		b.Write(r.tail[n%tailLines])
+		b.WriteString("\n")
 	}
-	return s
+	return b.String()
 }
