@@ -22,5 +22,12 @@ bench: build
 demo: build
 	$(GO) run ./internal/demo -fnrun $(BIN)
 
+# fuzz runs each fuzzer for FUZZTIME (the seeds also run in `make test`).
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./fetch/
+	$(GO) test -run XXX -fuzz FuzzEnvFile -fuzztime $(FUZZTIME) ./internal/cli/
+	$(GO) test -run XXX -fuzz FuzzParseSignal -fuzztime $(FUZZTIME) ./internal/cli/
+
 clean:
 	rm -rf bin

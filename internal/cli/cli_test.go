@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rogpeppe/go-internal/goproxytest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -29,6 +30,11 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	gocache := goEnv(t, "GOCACHE")
 	var repo string
+	proxy, err := goproxytest.NewServer("testdata/mod", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
 	fnrunPath, err := exec.LookPath("fnrun")
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +63,13 @@ func TestScripts(t *testing.T) {
 			e.Setenv("EXAMPLES", filepath.Join(repo, "examples"))
 			e.Setenv("GOROOT_BIN", filepath.Dir(goPath(t)))
 			e.Setenv("FNRUN_BIN", fnrunBin)
+			e.Setenv("GOPROXY_URL", proxy.URL)
+			e.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, ".gitconfig"))
+			e.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			e.Setenv("GIT_AUTHOR_NAME", "fnrun test")
+			e.Setenv("GIT_AUTHOR_EMAIL", "test@fnrun.invalid")
+			e.Setenv("GIT_COMMITTER_NAME", "fnrun test")
+			e.Setenv("GIT_COMMITTER_EMAIL", "test@fnrun.invalid")
 			e.Setenv("ORIG_PATH", e.Getenv("PATH"))
 			return nil
 		},
