@@ -35,7 +35,7 @@ func benchWatch(ctx context.Context, b *bench) ([]row, error) {
 			return nil, err
 		}
 	}
-	if _, err := b.goCmd(ctx, ref, env, "build", "-o", filepath.Join(dir, "out", "ref-0"), "."); err != nil {
+	if _, err := b.goCmd(ctx, ref, env, "build", "-trimpath", "-o", filepath.Join(dir, "out", "ref-0"), "."); err != nil {
 		return nil, err
 	}
 
@@ -82,7 +82,7 @@ func benchWatch(ctx context.Context, b *bench) ([]row, error) {
 			return 0, err
 		}
 		out := filepath.Join(dir, "out", fmt.Sprintf("ref-%d", j))
-		d, err := b.runTimed(ctx, "go-build", b.command(ref, env, "go", "build", "-o", out, "."), watchChange)
+		d, err := b.runTimed(ctx, "go-build", b.command(ref, env, "go", "build", "-trimpath", "-o", out, "."), watchChange)
 		return d.Seconds(), err
 	}}
 
