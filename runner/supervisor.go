@@ -131,6 +131,8 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 		return Status{}, errors.New("runner: Run is already running")
 	}
 	defer s.running.Store(false)
+	// Write the counts of the last summarised runs.
+	defer func() { s.log.end(time.Now()) }()
 	select { // a request made before Run has nothing to restart
 	case <-s.restartCh:
 	default:

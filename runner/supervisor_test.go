@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -125,12 +126,74 @@ func TestSupervisor_Run_failuresAlwaysLogged(t *testing.T) {
 	t.Parallel()
 	o := helperOptions(t, "exit", "4")
 	o.Policy = PolicyAlways
-	o.MaxRestarts = 9
+	o.MaxRestarts = 9 // BackoffInitial 0: quick failures, thinned after quietAfter
 	var log syncBuffer
 	o.Logger = textLogger(&log)
 	run(t, mustNew(t, o))
-	if got := strings.Count(log.String(), "msg=exited"); got != 10 {
-		t.Errorf("logged %d exits, want 10:\n%s", got, log.String())
+	// Every failure is accounted for, in full or in a summary line.
+	if a := account(t, log.String()); a.full < quietAfter || a.full+a.summarised != 10 {
+		t.Errorf("log accounts for %d+%d exits, want 10, the first %d in full:\n%s", a.full, a.summarised, quietAfter, log.String())
+	}
+}
+
+func TestSupervisor_Run_quickFailuresDoNotFloodLog(t *testing.T) {
+	t.Parallel()
+	falsePath, err := exec.LookPath("false")
+	if err != nil {
+		t.Skip("no false command")
+	}
+	const runs = 1000
+	var log syncBuffer
+	var ev events
+	s := mustNew(t, Options{
+		Path: falsePath, Policy: PolicyAlways, MaxRestarts: runs - 1, // BackoffInitial 0
+		Logger: textLogger(&log), OnEvent: ev.add,
+	})
+	st := run(t, s)
+	if st.Runs != runs || st.Code == 0 {
+		t.Fatalf("status = %+v, want %d failed runs", st, runs)
+	}
+	if got := len(ev.kind(EventExited)); got != runs {
+		t.Errorf("OnEvent saw %d exits, want %d", got, runs)
+	}
+	a := account(t, log.String())
+	if a.lines > 50 {
+		t.Errorf("logger got %d lines for %d quick failures, want far fewer:\n%s", a.lines, runs, log.String())
+	}
+	if a.full+a.summarised != runs {
+		t.Errorf("log accounts for %d+%d failures, want %d:\n%s", a.full, a.summarised, runs, log.String())
+	}
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	last := lines[len(lines)-1]
+	if want := "runs=1000 code=" + strconv.Itoa(st.Code); !strings.Contains(last, `level=ERROR msg="gave up"`) || !strings.HasSuffix(last, want) {
+		t.Errorf("last log line = %q, want the gave up line with %q", last, want)
+	}
+}
+
+func TestSupervisor_Run_lastSummaryFlushed(t *testing.T) {
+	t.Parallel()
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true command")
+	}
+	const runs = 50
+	var log syncBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s := mustNew(t, Options{
+		Path: truePath, Policy: PolicyAlways, Logger: textLogger(&log),
+		OnEvent: func(e Event) {
+			if e.Kind == EventRestarting && e.Run == runs+1 {
+				cancel() // Run returns before the next start, with no further event
+			}
+		},
+	})
+	st, err := s.Run(ctx)
+	if err != nil || st.Runs != runs {
+		t.Fatalf("Run = %+v, %v; want %d runs", st, err, runs)
+	}
+	if a := account(t, log.String()); a.full+a.summarised != runs {
+		t.Errorf("log accounts for %d+%d clean exits, want %d:\n%s", a.full, a.summarised, runs, log.String())
 	}
 }
 

@@ -22,6 +22,7 @@ type appEnv struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
 	sig            *sigRouter
+	stdoutTTY      bool
 	stderrTTY      bool
 }
 
@@ -30,14 +31,23 @@ type appEnv struct {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	env := &appEnv{stdin: stdin, stdout: stdout, stderr: stderr, stderrTTY: isTerminal(stderr)}
-	env.log = newLogger(stderr, "text", false, false)
+	env := &appEnv{stdin: stdin, stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
+	// A closed stdout or stderr (fnrun ... | head) stops the program
+	// gracefully and ends fnrun with 141, as SIGPIPE would, but without
+	// leaving the program's process group behind.
+	brokenPipe := func() { cancel(errBrokenPipe) }
+	env.stdout = &pipeGuard{w: stdout, broken: brokenPipe}
+	env.stderr = &pipeGuard{w: stderr, broken: brokenPipe}
+	env.log = newLogger(env.stderr, "text", false, false)
 	env.sig = newSigRouter(cancel)
 	go env.sig.run(ctx)
 	defer env.sig.stop()
 
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
+	if errors.Is(context.Cause(ctx), errBrokenPipe) {
+		return ExitBrokenPipe
+	}
 	if err != nil {
 		if code := ctxExitCode(ctx); code >= 0 && !isExit(err) {
 			// Interrupted before the program ran (fetch or build).
@@ -54,6 +64,8 @@ func isExit(err error) bool {
 }
 
 func newApp(env *appEnv) *cli.App {
+	// The version flag has no -v: commands use -v for --verbose.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
 	app := &cli.App{
 		Name:      "fnrun",
 		Usage:     "fetch, build and supervise a Go program in one command",
@@ -66,14 +78,16 @@ SOURCE is a local directory (., ./fn, /abs/fn), a Go module or package path
 (example.com/mod/cmd/fn@v1.2.3, @latest, @branch, @commit), or a go-getter URL
 (git::https://host/repo.git//cmd/fn?ref=v1.2.0, https://host/fn.tar.gz//fn).
 It is built once into a content-addressed cache; later starts cost a hash and an exec.`,
-		Version:              Version,
-		Reader:               env.stdin,
-		Writer:               env.stdout,
-		ErrWriter:            env.stderr,
-		HideHelpCommand:      true,
-		EnableBashCompletion: false,
-		Suggest:              true,
-		ExitErrHandler:       func(*cli.Context, error) {},
+		Version:         Version,
+		Reader:          env.stdin,
+		Writer:          env.stdout,
+		ErrWriter:       env.stderr,
+		HideHelpCommand: true,
+		// -e A=1,2 is one entry: values are never split on commas.
+		DisableSliceFlagSeparator: true,
+		EnableBashCompletion:      false,
+		Suggest:                   true,
+		ExitErrHandler:            func(*cli.Context, error) {},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return usageError("%v", err)
 		},

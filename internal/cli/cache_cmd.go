@@ -23,6 +23,12 @@ func cacheCommand(env *appEnv) *cli.Command {
    fnrun cache ls
    fnrun cache prune --older-than 720h --keep 10
    fnrun cache clean`,
+		Action: func(c *cli.Context) error {
+			if c.Args().Present() {
+				return usageError("cache: unknown command %q (want dir, ls, prune or clean)", c.Args().First())
+			}
+			return cli.ShowSubcommandHelp(c)
+		},
 		Subcommands: []*cli.Command{
 			{
 				Name: "dir", Usage: "print the cache directory", Flags: []cli.Flag{dirFlag},
@@ -53,8 +59,9 @@ func cacheCommand(env *appEnv) *cli.Command {
 			{
 				Name: "prune", Usage: "remove binaries not used recently",
 				Flags: []cli.Flag{dirFlag,
-					&cli.DurationFlag{Name: "older-than", Value: 30 * 24 * time.Hour, Usage: "remove entries last used longer ago than this"},
-					&cli.IntFlag{Name: "keep", Usage: "always keep the `N` most recently used entries"},
+					&cli.DurationFlag{Name: "older-than", Value: 30 * 24 * time.Hour, EnvVars: envVar("PRUNE_OLDER_THAN"),
+						Usage: "remove entries last used longer ago than this (0 = any age)"},
+					&cli.IntFlag{Name: "keep", EnvVars: envVar("PRUNE_KEEP"), Usage: "always keep the `N` most recently used entries"},
 				},
 				Action: func(c *cli.Context) error {
 					if c.Duration("older-than") < 0 || c.Int("keep") < 0 {
@@ -151,4 +158,14 @@ func copyExecutable(src, dst string) error {
 	return nil
 }
 
-func isCI() bool { return os.Getenv("CI") != "" && os.Getenv("CI") != "false" }
+// isCI reports whether fnrun runs on a CI runner (CI set, and not "false" or "0").
+func isCI() bool {
+	v := os.Getenv("CI")
+	return v != "" && v != "false" && v != "0"
+}
+
+// colorOK reports whether output to a stream may be coloured: the stream is
+// a terminal, NO_COLOR is unset and this is not a CI runner.
+func colorOK(tty bool) bool {
+	return tty && os.Getenv("NO_COLOR") == "" && !isCI()
+}

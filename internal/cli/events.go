@@ -102,7 +102,14 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})).With("source", "fnrun")
+		// Durations as milliseconds (key_ms), not Go's nanoseconds.
+		ms := func(_ []string, a slog.Attr) slog.Attr {
+			if a.Value.Kind() == slog.KindDuration {
+				return slog.Float64(a.Key+"_ms", float64(a.Value.Duration())/float64(time.Millisecond))
+			}
+			return a
+		}
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: ms})).With("source", "fnrun")
 	}
 	return slog.New(newTextHandler(w, level))
 }

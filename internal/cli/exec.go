@@ -28,31 +28,45 @@ Examples:
    fnrun exec --timeout 30s --no-prefix -- make check`,
 		Flags: append(append(superviseFlags(), readyFlags()...), commonFlags()...),
 		Action: func(c *cli.Context) error {
-			env.setupLogger(c)
-			args := c.Args().Slice()
-			if len(args) > 0 && args[0] == "--" {
-				args = args[1:]
-			}
-			if len(args) == 0 {
-				return usageError("exec: no program given (usage: fnrun exec [flags] -- PROGRAM [ARGS...])")
-			}
-			opts, err := superviseOptions(c)
-			if err != nil {
-				return err
-			}
-			path, err := lookProgram(args[0], opts.Env)
-			if err != nil {
-				return withCode(ExitNoStart, err)
-			}
-			opts.Path = path
-			opts.Args = args[1:]
-			if opts.Name == "" {
-				opts.Name = filepath.Base(args[0])
-			}
-			env.outputOptions(&opts)
-			return env.supervise(c, opts, reportMeta{Source: args[0], Binary: path})
+			st := &reportState{}
+			return env.finishReport(c, st, env.execAction(c, st))
 		},
 	}
+}
+
+func (env *appEnv) execAction(c *cli.Context, st *reportState) error {
+	env.setupLogger(c)
+	if err := checkReportPath(c); err != nil {
+		return err
+	}
+	args := c.Args().Slice()
+	if len(args) > 0 && args[0] == "--" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		return usageError("exec: no program given (usage: fnrun exec [flags] -- PROGRAM [ARGS...])")
+	}
+	opts, err := superviseOptions(c)
+	if err != nil {
+		return err
+	}
+	st.meta.Source = args[0]
+	path, err := lookProgram(args[0], opts.Env)
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return err
+		}
+		return withCode(ExitNoStart, err)
+	}
+	opts.Path = path
+	opts.Args = args[1:]
+	if opts.Name == "" {
+		opts.Name = filepath.Base(args[0])
+	}
+	env.outputOptions(&opts)
+	st.meta.Binary = path
+	return env.supervise(c, opts, st)
 }
 
 // lookProgram resolves name like a shell would, without a shell: a name with a
@@ -60,7 +74,7 @@ Examples:
 // --env sets one).
 func lookProgram(name string, environ []string) (string, error) {
 	if name == "" {
-		return "", errors.New("exec: empty program name")
+		return "", usageError("exec: empty program name")
 	}
 	if filepath.Base(name) != name {
 		fi, err := os.Stat(name)
@@ -99,5 +113,5 @@ func (env *appEnv) outputOptions(o *runner.Options) {
 	o.Stderr = env.stderr
 	o.Stdin = nil
 	o.Logger = env.log
-	o.Color = isTerminal(env.stdout) && os.Getenv("NO_COLOR") == "" && os.Getenv("CI") == ""
+	o.Color = colorOK(env.stdoutTTY)
 }

@@ -10,14 +10,15 @@ import (
 // Exit codes fnrun itself chooses (DESIGN.md "Exit codes"); otherwise fnrun
 // exits with the program's own code, or 128+N when a signal N killed it.
 const (
-	ExitOK        = 0
-	ExitSmokeFail = 1
-	ExitUsage     = 2
-	ExitTimeout   = 124
-	ExitFnrun     = 125 // fetch, build, cache: the program never ran
-	ExitNoStart   = 126 // the binary exists but could not be started
-	ExitInterrupt = 130 // 128+SIGINT
-	ExitTerminate = 143 // 128+SIGTERM
+	ExitOK         = 0
+	ExitSmokeFail  = 1
+	ExitUsage      = 2
+	ExitTimeout    = 124
+	ExitFnrun      = 125 // fetch, build, cache: the program never ran
+	ExitNoStart    = 126 // the binary exists but could not be started
+	ExitInterrupt  = 130 // 128+SIGINT
+	ExitTerminate  = 143 // 128+SIGTERM
+	ExitBrokenPipe = 141 // 128+SIGPIPE: fnrun's stdout or stderr was closed
 )
 
 // exitError carries an exit code and a one-line message up to Main, with an

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -84,6 +83,9 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 	o.MaxRestarts = c.Int("max-restarts")
 	if o.MaxRestarts < 0 {
 		return o, usageError("--max-restarts must not be negative")
+	}
+	if c.IsSet("stop-timeout") && c.Duration("stop-timeout") == 0 {
+		return o, usageError("--stop-timeout must be positive (for an immediate kill use --stop-signal KILL)")
 	}
 	for _, name := range []string{"backoff-initial", "backoff-max", "backoff-reset", "stop-timeout", "timeout"} {
 		if c.Duration(name) < 0 {
@@ -236,6 +238,3 @@ func mergeEnv(base, kvs []string) []string {
 	}
 	return out
 }
-
-// durationFlag validation helper for messages.
-var _ = time.Second

@@ -69,6 +69,15 @@ func helperMain() {
 		writePids(args[0], os.Getpid(), cmd.Process.Pid)
 		fmt.Println("spawned", cmd.Process.Pid)
 		select {}
+	case "spawnyes":
+		// spawnyes PIDFILE: start a sleeping grandchild, write both pids,
+		// then print lines until stopped.
+		cmd := exec.Command(os.Args[0], "sleep", args[0]+".child")
+		check(cmd.Start())
+		writePids(args[0], os.Getpid(), cmd.Process.Pid)
+		for i := 0; ; i++ {
+			fmt.Println("y", i)
+		}
 	case "lines":
 		n := atoi(args[0])
 		for i := 0; i < n; i++ {

@@ -2,9 +2,15 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fnrun/fnrun/internal/cache"
 )
 
 // ReportVersion is the version of the --report JSON schema. Bump it on any
@@ -44,6 +50,59 @@ type reportMeta struct {
 	Build                         *BuildReport
 }
 
+// reportState collects what --report needs while a command runs: what is
+// known about the binary, and the runs once supervision ends.
+type reportState struct {
+	meta reportMeta
+	runs []runRecord
+}
+
+// checkReportPath fails early (usage, exit 2) when --report names a file in a
+// directory that does not exist.
+func checkReportPath(c *cli.Context) error {
+	path := c.String("report")
+	if path == "" || path == "-" {
+		return nil
+	}
+	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
+		return usageError("--report %s: no such directory %s", path, filepath.Dir(path))
+	}
+	return nil
+}
+
+// finishReport writes the --report file for a command that ended with
+// result (nil, codeOnly or an error) and returns the command's result. A
+// report that cannot be written is an error even when the program passed.
+func (env *appEnv) finishReport(c *cli.Context, st *reportState, result error) error {
+	path := c.String("report")
+	if path == "" {
+		return result
+	}
+	var ee *exitError
+	if errors.As(result, &ee) && ee.code == ExitUsage {
+		return result // a usage error: nothing ran, nothing to report
+	}
+	rep := Report{
+		Version: ReportVersion, Source: st.meta.Source, Identity: st.meta.Identity, Binary: st.meta.Binary,
+		Key: st.meta.Key, Build: st.meta.Build, Runs: st.runs, Verdict: VerdictPass,
+		ExitCode: exitCodeOf(result), Reason: reasonOf(result),
+	}
+	if rep.Runs == nil {
+		rep.Runs = []runRecord{}
+	}
+	rep.Restarts = max(0, len(rep.Runs)-1)
+	if rep.ExitCode != 0 {
+		rep.Verdict = VerdictFail
+	}
+	if err := writeReport(path, env, rep); err != nil {
+		fmt.Fprintf(env.stderr, "fnrun: %v\n", err)
+		if exitCodeOf(result) == 0 {
+			return codeOnly(ExitFnrun)
+		}
+	}
+	return result
+}
+
 func writeReport(path string, env *appEnv, rep Report) error {
 	data, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
@@ -54,12 +113,7 @@ func writeReport(path string, env *appEnv, rep Report) error {
 		_, err := env.stdout.Write(data)
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("write report: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := cache.WriteFileAtomic(path, data, 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil

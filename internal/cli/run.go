@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
@@ -32,56 +33,65 @@ Examples:
    fnrun run --timeout 1m --policy never ./cmd/job   # CI: exit code passes through`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			env.setupLogger(c)
-			source, args, err := sourceAndArgs(c)
-			if err != nil {
-				return err
-			}
-			opts, err := superviseOptions(c)
-			if err != nil {
-				return err
-			}
-			src, err := parseSource(source)
-			if err != nil {
-				return err
-			}
-			if c.Bool("watch") {
-				if src.Kind != fetch.KindLocal {
-					return usageError("--watch needs a local directory, not %s", source)
-				}
-				for _, f := range []string{"smoke", "report", "ready-log", "ready-url", "ready-tcp", "expect-exit"} {
-					if c.IsSet(f) {
-						return usageError("--%s cannot be combined with --watch", f)
-					}
-				}
-			}
-			root, err := cacheDir(c)
-			if err != nil {
-				return err
-			}
-			co, err := env.fetchSource(c, root, src)
-			if err != nil {
-				return err
-			}
-			res, err := env.buildCheckout(c, root, co)
-			if err != nil {
-				return err
-			}
-			opts.Path = res.Path
-			opts.Args = args
-			if opts.Name == "" {
-				opts.Name = filepath.Base(res.Path)
-			}
-			env.outputOptions(&opts)
-			if c.Bool("watch") {
-				return env.watchLoop(c, root, co, res, opts)
-			}
-			return env.supervise(c, opts, reportMeta{
-				Source: source, Identity: co.Identity, Binary: res.Path, Key: res.Key,
-				Build: &BuildReport{CacheHit: res.CacheHit, DurationMS: ms(res.Duration)},
-			})
+			st := &reportState{}
+			return env.finishReport(c, st, env.runAction(c, st))
 		},
 	}
+}
+
+func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
+	env.setupLogger(c)
+	if err := checkReportPath(c); err != nil {
+		return err
+	}
+	source, args, err := sourceAndArgs(c)
+	if err != nil {
+		return err
+	}
+	opts, err := superviseOptions(c)
+	if err != nil {
+		return err
+	}
+	src, err := parseSource(source)
+	if err != nil {
+		return err
+	}
+	st.meta.Source = source
+	if c.Bool("watch") {
+		if src.Kind != fetch.KindLocal {
+			return usageError("--watch needs a local directory, not %s", source)
+		}
+		for _, f := range []string{"smoke", "report", "ready-log", "ready-url", "ready-tcp", "expect-exit"} {
+			if c.IsSet(f) {
+				return usageError("--%s cannot be combined with --watch", f)
+			}
+		}
+	}
+	root, err := cacheDir(c)
+	if err != nil {
+		return err
+	}
+	co, err := env.fetchSource(c, root, src)
+	if err != nil {
+		return err
+	}
+	st.meta.Identity = co.Identity
+	res, err := env.buildCheckout(c, root, co)
+	if err != nil {
+		return err
+	}
+	st.meta.Binary, st.meta.Key = res.Path, res.Key
+	st.meta.Build = &BuildReport{CacheHit: res.CacheHit, DurationMS: ms(res.Duration)}
+	opts.Path = res.Path
+	opts.Args = args
+	if opts.Name == "" {
+		opts.Name = filepath.Base(res.Path)
+	}
+	env.outputOptions(&opts)
+	if c.Bool("watch") {
+		return env.watchLoop(c, root, co, res, opts)
+	}
+	return env.supervise(c, opts, st)
 }
 
 // sourceAndArgs splits `SOURCE [-- ARGS...]`.
@@ -103,7 +113,8 @@ func sourceAndArgs(c *cli.Context) (string, []string, error) {
 func buildCommand(env *appEnv) *cli.Command {
 	flags := append(buildFlags(), sourceFlags()...)
 	flags = append(flags,
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "copy the binary to `FILE`"})
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: envVar("OUTPUT"),
+			Usage: "copy the binary to `FILE` (or into it, when it is a directory)"})
 	flags = append(flags, commonFlags()...)
 	return &cli.Command{
 		Name:      "build",
@@ -140,6 +151,9 @@ func buildCommand(env *appEnv) *cli.Command {
 				return err
 			}
 			if out := c.String("output"); out != "" {
+				if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+					out = filepath.Join(out, filepath.Base(res.Path))
+				}
 				if err := copyExecutable(res.Path, out); err != nil {
 					return withCode(ExitFnrun, err)
 				}

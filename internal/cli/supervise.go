@@ -30,6 +30,7 @@ var (
 	errInterrupted = errors.New("interrupted")
 	errTerminated  = errors.New("terminated")
 	errTimedOut    = errors.New("timed out")
+	errBrokenPipe  = errors.New("output closed (broken pipe)")
 )
 
 // sigRouter receives fnrun's signals for the whole command and forwards them to
@@ -44,7 +45,9 @@ type sigRouter struct {
 
 func newSigRouter(cancel context.CancelCauseFunc) *sigRouter {
 	r := &sigRouter{ch: make(chan os.Signal, 4), cancel: cancel, sup: make(chan *runner.Supervisor, 1), quit: make(chan struct{})}
-	signal.Notify(r.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	// SIGPIPE is caught so that a write to a closed stdout fails with EPIPE
+	// (handled by pipeGuard) instead of killing fnrun on the spot.
+	signal.Notify(r.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	return r
 }
 
@@ -62,6 +65,8 @@ func (r *sigRouter) run(ctx context.Context) {
 				if sup != nil {
 					sup.Restart()
 				}
+			case syscall.SIGPIPE:
+				// The failed write reports it (pipeGuard).
 			case syscall.SIGINT, syscall.SIGTERM:
 				if stopping {
 					if sup != nil {
@@ -85,7 +90,7 @@ func (r *sigRouter) run(ctx context.Context) {
 				case s := <-r.sup:
 					sup = s
 				case sig := <-r.ch:
-					if sig != syscall.SIGHUP && sup != nil {
+					if (sig == syscall.SIGINT || sig == syscall.SIGTERM) && sup != nil {
 						sup.Kill()
 					}
 				case <-r.quit:
@@ -113,6 +118,8 @@ func ctxExitCode(ctx context.Context) int {
 		return ExitTerminate
 	case errors.Is(cause, errTimedOut):
 		return ExitTimeout
+	case errors.Is(cause, errBrokenPipe):
+		return ExitBrokenPipe
 	}
 	return -1
 }
@@ -120,7 +127,7 @@ func ctxExitCode(ctx context.Context) int {
 // supervise runs opts under a supervisor until it ends, honouring --timeout,
 // readiness checks, --smoke, --expect-exit and --report, and returns fnrun's
 // exit (codeOnly) or an error for Main to report.
-func (env *appEnv) supervise(c *cli.Context, opts runner.Options, meta reportMeta) error {
+func (env *appEnv) supervise(c *cli.Context, opts runner.Options, st *reportState) error {
 	rd, err := newReadiness(c)
 	if err != nil {
 		return err
@@ -140,24 +147,9 @@ func (env *appEnv) supervise(c *cli.Context, opts runner.Options, meta reportMet
 		return usageError("%v", err)
 	}
 	env.sig.attach(sup)
-	st, runErr := sup.Run(ctx)
-
-	result := rd.decide(ctx, st, runErr, timeout)
-	if path := c.String("report"); path != "" {
-		rep := Report{
-			Version: ReportVersion, Source: meta.Source, Identity: meta.Identity, Binary: meta.Binary,
-			Key: meta.Key, Build: meta.Build, Runs: rd.records(), Verdict: VerdictPass,
-			ExitCode: exitCodeOf(result), Reason: reasonOf(result),
-		}
-		rep.Restarts = max(0, len(rep.Runs)-1)
-		if rep.ExitCode != 0 {
-			rep.Verdict = VerdictFail
-		}
-		if err := writeReport(path, env, rep); err != nil {
-			env.log.Error(err.Error())
-		}
-	}
-	return result
+	status, runErr := sup.Run(ctx)
+	st.runs = rd.records()
+	return rd.decide(ctx, status, runErr, timeout)
 }
 
 // decide maps how supervision ended to fnrun's result.
@@ -185,6 +177,8 @@ func (r *readiness) decide(ctx context.Context, st runner.Status, runErr error, 
 		return codeOnly(ExitInterrupt)
 	case errors.Is(cause, errTerminated):
 		return codeOnly(ExitTerminate)
+	case errors.Is(cause, errBrokenPipe):
+		return codeOnly(ExitBrokenPipe)
 	}
 	code := st.ExitCode()
 	if r.smoke {

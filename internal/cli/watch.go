@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -116,8 +117,24 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 		last    runner.Status
 		key     = res.Key
 		current = res.Path
+		// started counts runs started; replacedAt is its value when the
+		// last Replace was asked. If Run returns with the two still equal,
+		// the program ended on its own before the new binary could start,
+		// and the loop must start it itself.
+		started    atomic.Int64
+		replacedAt = int64(-1)
 	)
+	onEvent := opts.OnEvent
+	opts.OnEvent = func(e runner.Event) {
+		if e.Kind == runner.EventStarted {
+			started.Add(1)
+		}
+		if onEvent != nil {
+			onEvent(e)
+		}
+	}
 	start := func(path string) error {
+		replacedAt = -1
 		o := opts
 		o.Path = path
 		s, err := runner.New(o)
@@ -155,6 +172,13 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 				}
 				return codeOnly(last.ExitCode())
 			}
+			if replacedAt >= 0 && started.Load() == replacedAt {
+				// A rebuild finished just as the program ended: run it.
+				if err := start(current); err != nil {
+					return err
+				}
+				continue
+			}
 			env.log.Info("program ended; waiting for changes", "code", last.ExitCode())
 		case ch, ok := <-w.Changes():
 			if !ok {
@@ -181,6 +205,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 			key, current = r.Key, r.Path
 			env.log.Info("rebuilt; restarting", "in", time.Since(began))
 			if sup != nil {
+				replacedAt = started.Load()
 				sup.Replace(current)
 			} else if err := start(current); err != nil {
 				return err
