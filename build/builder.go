@@ -16,8 +16,9 @@ import (
 	"github.com/fnrun/fnrun/internal/cache"
 )
 
-// DefaultWaitDelay bounds how long a cancelled `go build` may keep its output
-// pipes open after being killed.
+// DefaultWaitDelay bounds how long a cancelled go command may take to stop
+// after being interrupted (and keep its output pipes open) before it is
+// killed.
 const DefaultWaitDelay = 5 * time.Second
 
 // metaFile is the entry's metadata; its mtime records the entry's last use.
@@ -46,7 +47,7 @@ type Request struct {
 	Identity string
 	Source   string // the user's SOURCE, recorded in the entry for `cache ls`
 	// Flags and Env are what the source itself needs for go build (a fetched
-	// module: -mod=mod, GOWORK=off): Flags go before the package, Env entries
+	// module: -mod=readonly, GOWORK=off): Flags go before the package, Env entries
 	// after the user's environment. Both are part of the cache key.
 	Flags []string
 	Env   []string
@@ -209,7 +210,15 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 		cmd.Env = append(cmd.Env, "GOWORK=off") // a fetched module is built on its own
 	}
 	cmd.Env = append(cmd.Env, p.req.Env...)
-	cmd.WaitDelay = DefaultWaitDelay
+	// The go command's work directory goes in a directory of ours, removed
+	// whatever happens: an interrupted go command leaves its work directory.
+	work, err := goTmpDir(b.root, cmd.Env)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	cmd.Env = append(cmd.Env, "GOTMPDIR="+work)
+	interruptOnCancel(cmd)
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	b.logger.Debug("running go build", "dir", cmd.Dir, "args", args)
@@ -256,6 +265,19 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 	published = true
 	syncDir(parent)
 	return nil
+}
+
+// goTmpDir creates a fresh directory for the go command's work directory:
+// inside the user's GOTMPDIR if env sets one, else under root/tmp.
+func goTmpDir(root string, env []string) (string, error) {
+	if dir, _ := lookupEnv(env, "GOTMPDIR"); dir != "" {
+		work, err := os.MkdirTemp(dir, "fnrun-")
+		if err != nil {
+			return "", fmt.Errorf("create go work directory: %w", err)
+		}
+		return work, nil
+	}
+	return cache.TempDir(root, "gowork-")
 }
 
 // removeIncomplete moves the directory at final to root/tmp and deletes it.

@@ -12,6 +12,14 @@
 // cached per go binary and environment, and a local module tree is identified
 // by a stat fingerprint that maps to a content hash.
 //
+// A process that runs a cached binary and may exec it again (a supervisor
+// restarting it) pins its entry with Pin; Prune and Clean skip pinned entries
+// (a shared/exclusive flock on the entry's pin.lock).
+//
+// A cancelled build interrupts the go command's whole process group, so no
+// compiler outlives it, and the go command's work directory is fnrun's own
+// temporary directory, removed afterwards.
+//
 // A *Builder is safe for concurrent use by several goroutines; several
 // processes may share one cache directory (per-key lock files, re-check after
 // taking the lock). The package never prints; progress goes to

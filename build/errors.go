@@ -15,11 +15,14 @@ var ErrNoGo = errors.New("no go command on PATH")
 type NotMainError struct {
 	Dir        string   // the package directory
 	ImportPath string   // the package's import path
-	Name       string   // the package name found
+	Name       string   // the package name found; "" when the directory has no Go files to build
 	Mains      []string // main packages under the module root
 }
 
 func (e *NotMainError) Error() string {
+	if e.Name == "" {
+		return fmt.Sprintf("build %s: not a main package (no Go files to build in %s)", e.ImportPath, e.Dir)
+	}
 	return fmt.Sprintf("build %s: not a main package (package %s)", e.ImportPath, e.Name)
 }
 

@@ -131,3 +131,50 @@ func TestBuilder_Build_NoGo(t *testing.T) {
 		t.Errorf("Key without go but with recorded facts: %v", err)
 	}
 }
+
+func TestBuilder_Build_NoGoFiles(t *testing.T) {
+	t.Parallel()
+	path, log := pathWithGo(t)
+	mod := filepath.Join(t.TempDir(), "m")
+	writeFiles(t, mod, map[string]string{
+		"go.mod":               "module example.com/m\n\ngo 1.22\n",
+		"README.md":            "no Go here\n",
+		"cmd/a/main.go":        "package main\n\nfunc main() {}\n",
+		"onlytests/x_test.go":  "package onlytests\n",
+		"ignored/main.go":      "//go:build ignore\n\npackage main\n\nfunc main() {}\n",
+		"broken/main.go":       "this is not Go\n",
+		"internal/lib/lib.go":  "package lib\n",
+		"internal/lib/doc.txt": "x\n",
+	})
+	b := newBuilder(t, t.TempDir(), testEnv(path), nil)
+	for _, dir := range []string{".", "onlytests", "ignored", "cmd"} {
+		_, err := b.Build(context.Background(), Request{ModuleDir: mod, PackageDir: filepath.Join(mod, dir)})
+		var nm *NotMainError
+		if !errors.As(err, &nm) {
+			t.Errorf("Build(%s) = %v, want *NotMainError", dir, err)
+			continue
+		}
+		if nm.Name != "" {
+			t.Errorf("Build(%s): Name = %q, want empty (no Go files)", dir, nm.Name)
+		}
+		if got, want := nm.Mains, []string{"example.com/m/cmd/a"}; !slices.Equal(got, want) {
+			t.Errorf("Build(%s): Mains = %q, want %q", dir, got, want)
+		}
+		if msg := nm.Error(); !strings.Contains(msg, "not a main package") || !strings.Contains(msg, "no Go files") ||
+			strings.Contains(msg, "\n") {
+			t.Errorf("Build(%s): Error() = %q, want one line saying not a main package, no Go files", dir, msg)
+		}
+		if !strings.Contains(nm.Detail(), "example.com/m/cmd/a") {
+			t.Errorf("Build(%s): Detail() = %q, want the main packages", dir, nm.Detail())
+		}
+	}
+	if got := goRuns(t, log, "build"); got != 0 {
+		t.Errorf("go build ran %d times, want 0", got)
+	}
+	// A file that does not parse is left to go build, which says more.
+	_, err := b.Build(context.Background(), Request{ModuleDir: mod, PackageDir: filepath.Join(mod, "broken")})
+	var be *Error
+	if !errors.As(err, &be) {
+		t.Errorf("Build(broken) = %v, want *Error from go build", err)
+	}
+}

@@ -32,6 +32,9 @@ type Entry struct {
 	Size     int64
 	Created  time.Time
 	LastUsed time.Time
+	// InUse reports that the entry was pinned (see Pin) when listed: Prune
+	// and Clean leave it alone.
+	InUse bool
 }
 
 // List returns the cache entries under root, most recently used first.
@@ -59,7 +62,9 @@ func List(root string) ([]Entry, error) {
 			if !k.IsDir() || !isHexHash(k.Name()) || k.Name()[:2] != s.Name() {
 				continue
 			}
-			if e, ok := readEntry(filepath.Join(binDir, s.Name(), k.Name())); ok {
+			dir := filepath.Join(binDir, s.Name(), k.Name())
+			if e, ok := readEntry(dir); ok {
+				e.InUse = inUse(dir)
 				entries = append(entries, e)
 			}
 		}
@@ -88,10 +93,11 @@ func readEntry(dir string) (Entry, bool) {
 
 // Prune removes entries: the keep most recently used are kept; of the others,
 // those last used before now-olderThan are removed (olderThan <= 0: all of
-// them). So Prune(root, 0, 0) removes every entry. Each entry is renamed out
-// of bin/ under its build lock before being deleted, so no reader sees half an
-// entry and no concurrent build is disturbed. Stale temporary entries are
-// swept as well.
+// them). So Prune(root, 0, 0) removes every entry that is not in use: entries
+// pinned by a running process (see Pin) are skipped, whatever their age, and
+// are not in removed. Each entry is renamed out of bin/ under its build lock
+// and its pin lock before being deleted, so no reader sees half an entry and
+// no concurrent build is disturbed. Stale temporary entries are swept as well.
 func Prune(root string, olderThan time.Duration, keep int) (removed []Entry, err error) {
 	entries, err := List(root)
 	if err != nil {
@@ -102,10 +108,13 @@ func Prune(root string, olderThan time.Duration, keep int) (removed []Entry, err
 		if i < keep || (olderThan > 0 && !e.LastUsed.Before(cutoff)) {
 			continue
 		}
-		if err := removeEntry(root, e.Key); err != nil {
+		ok, err := removeEntry(root, e.Key)
+		if err != nil {
 			return removed, err
 		}
-		removed = append(removed, e)
+		if ok {
+			removed = append(removed, e)
+		}
 	}
 	if err := sweepDir(filepath.Join(root, cache.FingerDir), StaleFingerprintAge); err != nil {
 		return removed, err
@@ -113,52 +122,120 @@ func Prune(root string, olderThan time.Duration, keep int) (removed []Entry, err
 	return removed, SweepTmp(root, StaleTmpAge)
 }
 
-func removeEntry(root, key string) error {
+// removeEntry removes the entry key unless it is pinned, and reports whether
+// it did.
+func removeEntry(root, key string) (bool, error) {
 	unlock, err := cache.Lock(context.Background(), root, "build "+key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer unlock()
 	trash, err := cache.TempDir(root, "prune-")
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := os.Rename(entryDir(root, key), filepath.Join(trash, key)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		os.Remove(trash)
-		return fmt.Errorf("prune cache entry %s: %w", key, err)
+	defer os.RemoveAll(trash)
+	st, err := moveAside(entryDir(root, key), filepath.Join(trash, key))
+	if err != nil {
+		return false, fmt.Errorf("prune cache entry %s: %w", key, err)
+	}
+	if st != moved {
+		return false, nil
 	}
 	if err := os.RemoveAll(trash); err != nil {
-		return fmt.Errorf("prune cache entry %s: %w", key, err)
+		return false, fmt.Errorf("prune cache entry %s: %w", key, err)
 	}
-	return nil
+	return true, nil
 }
 
-// Clean removes every built binary and temporary file: root/bin and root/tmp.
-// bin/ is first renamed aside so that it disappears at once. Symlinks are
-// removed, never followed.
+// Clean removes every built binary that is not in use, and root/tmp. It is
+// CleanEntries without the counts.
 func Clean(root string) error {
+	_, _, err := CleanEntries(root)
+	return err
+}
+
+// CleanEntries removes every directory under root/bin except the entries
+// pinned by a running process (see Pin), and root/tmp. Each entry is renamed
+// out of bin/ before being deleted, so it disappears at once; bin/ itself is
+// removed when nothing is left in it. Symlinks are removed, never followed.
+// removed counts the entry directories removed, skipped the pinned ones kept.
+func CleanEntries(root string) (removed, skipped int, err error) {
 	tmpDir := filepath.Join(root, cache.TmpDir)
 	if fi, err := os.Lstat(tmpDir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		if err := os.Remove(tmpDir); err != nil { // never move anything through a symlink
-			return fmt.Errorf("clean cache: %w", err)
+			return 0, 0, fmt.Errorf("clean cache: %w", err)
 		}
 	}
 	binDir := filepath.Join(root, cache.BinDir)
-	if _, err := os.Lstat(binDir); err == nil {
+	fi, err := os.Lstat(binDir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return 0, 0, fmt.Errorf("clean cache: %w", err)
+	case !fi.IsDir(): // a symlink or a file
+		if err := os.Remove(binDir); err != nil {
+			return 0, 0, fmt.Errorf("clean cache: %w", err)
+		}
+	default:
 		trash, err := cache.TempDir(root, "clean-")
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
-		if err := os.Rename(binDir, filepath.Join(trash, cache.BinDir)); err != nil {
-			return fmt.Errorf("clean cache: %w", err)
+		removed, skipped, err = cleanBin(binDir, trash)
+		if err != nil {
+			os.RemoveAll(trash)
+			return removed, skipped, fmt.Errorf("clean cache: %w", err)
 		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("clean cache: %w", err)
 	}
 	if err := os.RemoveAll(tmpDir); err != nil {
-		return fmt.Errorf("clean cache: %w", err)
+		return removed, skipped, fmt.Errorf("clean cache: %w", err)
 	}
-	return nil
+	return removed, skipped, nil
+}
+
+// cleanBin moves every unpinned directory of binDir/<shard>/ into trash and
+// removes anything else that is not a directory.
+func cleanBin(binDir, trash string) (removed, skipped int, err error) {
+	shards, err := os.ReadDir(binDir)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, s := range shards {
+		sp := filepath.Join(binDir, s.Name())
+		if !s.IsDir() { // IsDir is false for symlinks
+			if err := os.Remove(sp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return removed, skipped, err
+			}
+			continue
+		}
+		keys, err := os.ReadDir(sp)
+		if err != nil {
+			return removed, skipped, err
+		}
+		for _, k := range keys {
+			kp := filepath.Join(sp, k.Name())
+			if !k.IsDir() {
+				if err := os.Remove(kp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return removed, skipped, err
+				}
+				continue
+			}
+			st, err := moveAside(kp, filepath.Join(trash, s.Name()+"-"+k.Name()))
+			if err != nil {
+				return removed, skipped, err
+			}
+			switch st {
+			case moved:
+				removed++
+			case pinned:
+				skipped++
+			}
+		}
+		_ = os.Remove(sp) // fails while it holds pinned entries
+	}
+	_ = os.Remove(binDir)
+	return removed, skipped, nil
 }
 
 // SweepTmp removes entries of root/tmp last modified more than olderThan ago:

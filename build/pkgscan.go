@@ -40,11 +40,14 @@ func checkGoVersion(p *plan) error {
 
 // checkMain reads the package clauses of the package's Go files (honouring
 // build constraints for the target) and returns a *NotMainError when they
-// name another package. With no Go files, it leaves the diagnosis to go build.
+// name another package or when the directory has no Go files to build (none,
+// only tests, or all excluded by build constraints). Other problems (an
+// unreadable directory, files that do not parse) are left to go build, which
+// says more.
 func checkMain(p *plan, tags string) error {
 	ctx := buildContext(p.facts, tags)
-	name := packageName(ctx, p.pkgDir)
-	if name == "" || name == "main" {
+	name, files, err := packageName(ctx, p.pkgDir)
+	if err != nil || name == "main" || (name == "" && files > 0) {
 		return nil
 	}
 	return &NotMainError{Dir: p.pkgDir, ImportPath: p.importPath, Name: name, Mains: findMains(ctx, p)}
@@ -64,11 +67,12 @@ func buildContext(f *facts, tags string) *build.Context {
 }
 
 // packageName returns the package name of the non-test Go files in dir that
-// match ctx, preferring "main" if several names appear; "" if none.
-func packageName(ctx *build.Context, dir string) string {
+// match ctx, preferring "main" if several names appear ("" if none could be
+// read), and how many such files there are.
+func packageName(ctx *build.Context, dir string) (name string, files int, err error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return ""
+		return "", 0, err
 	}
 	fset := token.NewFileSet()
 	found := ""
@@ -79,20 +83,24 @@ func packageName(ctx *build.Context, dir string) string {
 			continue
 		}
 		if ok, err := ctx.MatchFile(dir, n); err != nil || !ok {
+			if err != nil {
+				files++ // unreadable: let go build report it
+			}
 			continue
 		}
+		files++
 		f, err := parser.ParseFile(fset, filepath.Join(dir, n), nil, parser.PackageClauseOnly)
 		if err != nil {
 			continue
 		}
 		if f.Name.Name == "main" {
-			return "main"
+			return "main", files, nil
 		}
 		if found == "" && f.Name.Name != "documentation" {
 			found = f.Name.Name
 		}
 	}
-	return found
+	return found, files, nil
 }
 
 // findMains lists the import paths of the main packages in the module
@@ -110,7 +118,7 @@ func findMains(ctx *build.Context, p *plan) []string {
 			continue
 		}
 		seen[rel] = true
-		if packageName(ctx, filepath.Dir(f.abs)) == "main" {
+		if name, _, _ := packageName(ctx, filepath.Dir(f.abs)); name == "main" {
 			ip := p.mf.Module.Mod.Path
 			if rel != "." {
 				ip = path.Join(ip, rel)

@@ -112,6 +112,7 @@ func (b *Builder) goEnv(ctx context.Context, goPath string) (*facts, error) {
 	cmd := exec.CommandContext(ctx, goPath, "env", "-json")
 	cmd.Dir = fsRoot()
 	cmd.Env = b.goCmdEnv()
+	interruptOnCancel(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -8,7 +8,13 @@
 // fetched into a fresh temporary directory under the cache and renamed into
 // root/src/<hash>; what a moving reference (latest, a branch, a getter URL
 // without a fixed ref) resolved to is remembered in root/resolve so that later
-// runs work offline until an update is asked for.
+// runs work offline until an update is asked for. A published checkout is
+// complete (go.sum filled in before publishing) and read-only: it is built
+// with Checkout.BuildFlags (-mod=readonly) and never written again.
+//
+// A password in a getter URL is used for the download but never shown or
+// stored: progress, errors, records, Checkout.Source and Identity carry the
+// URL with "xxxxx" in its place (Source.Redacted).
 //
 // The package never prints and never exits: progress goes to the injected
 // callback and logger, failures come back as *ParseError or *Error.

@@ -21,10 +21,11 @@ const (
 	DefaultMaxArchiveBytes = 200 << 20 // 200 MiB
 )
 
-// buildFlags are the go build flags a non-local checkout must be built with:
-// the checkout is the main module, and its go.sum may be incomplete (the
-// build completes it, verified as usual against GOSUMDB).
-var buildFlags = []string{"-mod=mod"}
+// buildFlags are the go build flags a non-local checkout must be built with.
+// The checkout is the main module, published read-only with a go.sum that
+// fetch completed before publishing (verified as usual against GOSUMDB):
+// the build must never write into it, whatever the user's GOFLAGS say.
+var buildFlags = []string{"-mod=readonly"}
 
 // buildEnv is appended to the build environment of non-local checkouts: a
 // user's go.work must not take the checkout over.
@@ -47,9 +48,9 @@ type Checkout struct {
 	ModuleDir  string // directory holding go.mod
 	PackageDir string // directory of the package to build (inside ModuleDir)
 	ImportPath string // import path of that package
-	Identity   string // immutable identity of the content; "" for local sources
+	Identity   string // immutable identity of the content; "" for local sources; never holds credentials
 	Version    string // resolved module version or git commit; "" for local and archives
-	Source     string // the SOURCE as given
+	Source     string // the SOURCE as given, with a URL password replaced by "xxxxx"
 
 	// BuildFlags and BuildEnv must be added to go build for this checkout
 	// (flags before the package, env entries after the user's environment).
@@ -61,7 +62,9 @@ type Checkout struct {
 }
 
 // Error is a failed fetch. Its message is one line, "fetch SOURCE: cause";
-// Output holds the underlying tool's output, for verbose display.
+// Output holds the underlying tool's output, for verbose display. Errors
+// returned by Fetch have the password of a URL (in Source, the message and
+// Output) replaced by "xxxxx".
 type Error struct {
 	Source string
 	Op     string // "resolve", "download", "copy", "locate" …
@@ -75,7 +78,7 @@ func (e *Error) Error() string {
 	if i := strings.IndexByte(msg, '\n'); i >= 0 {
 		msg = strings.TrimSpace(msg[:i])
 	}
-	return "fetch " + e.Source + ": " + msg
+	return redactURLs("fetch " + e.Source + ": " + msg)
 }
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -147,9 +150,9 @@ func (f *Fetcher) Fetch(ctx context.Context, src Source) (Checkout, error) {
 		if msg := fe.Err.Error(); fe.Output == "" && strings.Contains(msg, "\n") {
 			fe.Output = msg
 		}
-		return Checkout{}, err
+		return Checkout{}, redactFetchError(src, err)
 	}
-	co.Source = src.Raw
+	co.Source = src.Redacted()
 	if src.Kind != KindLocal {
 		co.BuildFlags = append([]string(nil), buildFlags...)
 		co.BuildEnv = append([]string(nil), buildEnv...)

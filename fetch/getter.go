@@ -26,6 +26,12 @@ The //subdir part is never handed to go-getter (CVE-2025-8959: a symlinked
 subdirectory escapes the tree): the whole root is fetched into a fresh
 directory, published under src/<hash(identity)>, and the subdirectory is
 resolved by resolveSubdir inside it, refusing symlinks that lead out.
+Before publishing, the module of the requested package (and, best effort,
+every other module of the tree) is completed by prepareTree, and the tree
+made read-only.
+
+Credentials in the URL (https://user:token@host/…) are used as given but
+never shown or stored: see redact.go.
 */
 
 var fullCommit = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
@@ -130,8 +136,9 @@ func (f *Fetcher) resolveGetter(ctx context.Context, src Source, u *url.URL, isG
 	if isGit {
 		mode = getter.ModeDir
 	}
-	f.progress("downloading %s", src.URL)
-	f.log.Debug("fetch: go-getter", "url", src.URL, "dst", dst)
+	shown := newRedactor(src).redact(src.URL)
+	f.progress("downloading %s", shown)
+	f.log.Debug("fetch: go-getter", "url", shown, "dst", dst)
 	if _, err := client.Get(ctx, &getter.Request{
 		Src:             src.URL,
 		Dst:             dst,
@@ -171,6 +178,17 @@ func (f *Fetcher) resolveGetter(ctx context.Context, src Source, u *url.URL, isG
 	}
 	key := cache.Hash(m.Identity)
 	if _, ok := f.loadMeta(key); !ok {
+		modDir, pkgDir, err := locate(dst, src, !isGit)
+		if err != nil {
+			return resolution{}, &Error{Source: src.Raw, Op: "locate", Err: err}
+		}
+		imp, err := importPath(modDir, pkgDir)
+		if err != nil {
+			return resolution{}, &Error{Source: src.Raw, Op: "locate", Err: err}
+		}
+		if err := f.prepareTree(ctx, dst, modDir, pkgDir, imp); err != nil {
+			return resolution{}, prepareError(src, err)
+		}
 		if err := f.publish(staging, key, m); err != nil {
 			return fail("download", err)
 		}
@@ -192,15 +210,7 @@ func (f *Fetcher) getterResolution(src Source, key string, isArchive bool) (reso
 	if err != nil {
 		return fail(err)
 	}
-	root := tree
-	if isArchive && src.Subdir == "" {
-		root = singleTopDir(tree)
-	}
-	pkgDir, err := resolveSubdir(root, src.Subdir)
-	if err != nil {
-		return fail(err)
-	}
-	modDir, err := findModuleDir(pkgDir, tree)
+	modDir, pkgDir, err := locate(tree, src, isArchive)
 	if err != nil {
 		return fail(err)
 	}
@@ -224,6 +234,27 @@ func (f *Fetcher) getterResolution(src Source, key string, isArchive bool) (reso
 		PackageRel: pkgRel,
 		ImportPath: imp,
 	}, nil
+}
+
+// locate returns the module and package directories of src inside tree.
+func locate(tree string, src Source, isArchive bool) (modDir, pkgDir string, err error) {
+	tree, err = filepath.EvalSymlinks(tree)
+	if err != nil {
+		return "", "", err
+	}
+	root := tree
+	if isArchive && src.Subdir == "" {
+		root = singleTopDir(tree)
+	}
+	pkgDir, err = resolveSubdir(root, src.Subdir)
+	if err != nil {
+		return "", "", err
+	}
+	modDir, err = findModuleDir(pkgDir, tree)
+	if err != nil {
+		return "", "", err
+	}
+	return modDir, pkgDir, nil
 }
 
 // singleTopDir returns the only entry of dir when that is a directory

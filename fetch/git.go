@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -79,6 +78,14 @@ func (g *gitGetter) Get(ctx context.Context, req *getter.Request) error {
 			return err
 		}
 	}
+	// The clone remembers its remote: not with the password.
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		c := u
+		c.User = url.User(u.User.Username())
+		if _, err := gitOutput(ctx, g.env, req.Dst, "remote", "set-url", "origin", c.String()); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -129,7 +136,7 @@ func lastLine(out string) string {
 // gitOutput runs git with env in dir and returns its trimmed stdout.
 func gitOutput(ctx context.Context, env []string, dir string, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd := command(ctx, "git", args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -20,7 +20,7 @@ func (f *Fetcher) remembered(ctx context.Context, src Source, key string, pinned
 	update := f.opts.Update && !pinned
 	if !update {
 		if r, ok := f.loadResolution(key); ok {
-			f.log.Debug("fetch: remembered", "source", src.Raw, "identity", r.Identity)
+			f.log.Debug("fetch: remembered", "source", src.Redacted(), "identity", r.Identity)
 			return f.checkoutOf(r), nil
 		}
 	}
@@ -36,14 +36,14 @@ func (f *Fetcher) remembered(ctx context.Context, src Source, key string, pinned
 	r, err := resolve(ctx)
 	if err != nil {
 		if hadPrev && ctx.Err() == nil {
-			f.log.Debug("fetch: update failed, keeping previous", "source", src.Raw, "err", err)
+			f.log.Debug("fetch: update failed, keeping previous", "source", src.Redacted(), "err", newRedactor(src).redactError(err))
 			co := f.checkoutOf(prev)
-			co.Stale, co.UpdateErr = true, err
+			co.Stale, co.UpdateErr = true, redactFetchError(src, err)
 			return co, nil
 		}
 		return Checkout{}, err
 	}
-	r.Source = src.Raw
+	r.Source = src.Redacted()
 	if err := f.saveResolution(key, r); err != nil {
 		return Checkout{}, &Error{Source: src.Raw, Op: "remember", Err: err}
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -29,10 +28,11 @@ longest one that downloads and contains the package directory wins, as in
 `go run pkg@version`.
 
 The module cache is read-only and its directories must not become a main
-module of someone else's build, so the module is copied (writable) into
+module of someone else's build, so the module is copied into
 src/<hash(module@version)>/tree. That copy is built as the main module: its
-own replace directives apply, and with -mod=mod an incomplete go.sum is
-completed (and verified) by the build.
+own replace directives apply. An incomplete go.sum is completed (and
+verified) in the copy before it is published (prepareTree); the build then
+runs with -mod=readonly and never writes into the published tree.
 */
 
 // modDownload is one object of `go mod download -json` output.
@@ -116,7 +116,11 @@ func (f *Fetcher) resolveModule(ctx context.Context, src Source, pinned bool) (r
 		if r, ok := f.moduleResolution(mod, d.Version, src.Path); ok {
 			return r, nil
 		}
-		if err := f.copyModule(ctx, d); err != nil {
+		if err := f.copyModule(ctx, d, rel); err != nil {
+			var pe *prepError
+			if errors.As(err, &pe) {
+				return resolution{}, prepareError(src, pe.err)
+			}
 			return resolution{}, &Error{Source: src.Raw, Op: "copy", Err: err}
 		}
 		if r, ok := f.moduleResolution(mod, d.Version, src.Path); ok {
@@ -164,18 +168,30 @@ func (f *Fetcher) moduleResolution(mod, version, pkg string) (resolution, bool) 
 	}, true
 }
 
-// copyModule publishes a writable copy of a downloaded module.
-func (f *Fetcher) copyModule(ctx context.Context, d modDownload) error {
+// prepError is a failure of prepareTree.
+type prepError struct{ err error }
+
+func (e *prepError) Error() string { return e.err.Error() }
+func (e *prepError) Unwrap() error { return e.err }
+
+// copyModule publishes a copy of a downloaded module, prepared to build
+// the package at rel (a slash path, "" for the module root) read-only.
+func (f *Fetcher) copyModule(ctx context.Context, d modDownload, rel string) error {
 	staging, err := f.newStaging()
 	if err != nil {
 		return err
 	}
 	defer removeAll(staging) // no-op once renamed
-	if err := copyTree(filepath.Join(staging, treeDir), d.Dir); err != nil {
+	tree := filepath.Join(staging, treeDir)
+	if err := copyTree(tree, d.Dir); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	pkg := filepath.Join(tree, filepath.FromSlash(rel))
+	if err := f.prepareTree(ctx, tree, tree, pkg, d.Path+"@"+d.Version); err != nil {
+		return &prepError{err}
 	}
 	return f.publish(staging, modKey(d.Path, d.Version), meta{
 		Identity: fmt.Sprintf("module %s %s %s", d.Path, d.Version, d.Sum),
@@ -196,7 +212,7 @@ func (f *Fetcher) goModDownload(ctx context.Context, mods []string, query string
 		args = append(args, m+"@"+query)
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := command(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = f.goEnv()
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

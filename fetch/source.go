@@ -63,7 +63,8 @@ type Source struct {
 	Subdir string // KindGetter: subdirectory inside the fetched tree, "" for the root
 }
 
-// ParseError reports a malformed SOURCE (a usage error).
+// ParseError reports a malformed SOURCE (a usage error). A URL password in
+// Source and Reason is replaced by "xxxxx".
 type ParseError struct {
 	Source string
 	Reason string
@@ -80,7 +81,7 @@ var validRef = regexp.MustCompile(`^[A-Za-z0-9._/+-]+$`)
 // Parse parses a SOURCE argument. Errors are *ParseError.
 func Parse(s string) (Source, error) {
 	bad := func(format string, args ...any) (Source, error) {
-		return Source{}, &ParseError{Source: s, Reason: fmt.Sprintf(format, args...)}
+		return Source{}, &ParseError{Source: redactURLs(s), Reason: redactURLs(fmt.Sprintf(format, args...))}
 	}
 	switch {
 	case s == "":
@@ -142,7 +143,7 @@ func checkRef(ref string) error {
 
 func parseGetter(s string) (Source, error) {
 	bad := func(format string, args ...any) (Source, error) {
-		return Source{}, &ParseError{Source: s, Reason: fmt.Sprintf(format, args...)}
+		return Source{}, &ParseError{Source: redactURLs(s), Reason: redactURLs(fmt.Sprintf(format, args...))}
 	}
 	forced, rest := "", s
 	if i := strings.Index(s, "::"); i >= 0 && (strings.Index(s, "://") < 0 || i < strings.Index(s, "://")) {

@@ -151,7 +151,7 @@ func copyFile(dst, src string, perm fs.FileMode) error {
 }
 
 // makeWritable adds u+w (and u+x on directories) throughout dir, so that the
-// checkout can be built with -mod=mod and removed later.
+// checkout can be prepared (go.mod and go.sum completed) and removed later.
 func makeWritable(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -90,9 +90,15 @@ func cacheCommand(env *appEnv) *cli.Command {
 					if err != nil {
 						return err
 					}
-					if err := build.Clean(root); err != nil {
+					removed, skipped, err := build.CleanEntries(root)
+					if err != nil {
 						return withCode(ExitFnrun, err)
 					}
+					fmt.Fprintf(env.stdout, "removed %d entries", removed)
+					if skipped > 0 {
+						fmt.Fprintf(env.stdout, "; kept %d in use by a running fnrun", skipped)
+					}
+					fmt.Fprintln(env.stdout)
 					return nil
 				},
 			},
@@ -102,10 +108,14 @@ func cacheCommand(env *appEnv) *cli.Command {
 
 func printEntries(w io.Writer, entries []build.Entry) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tPACKAGE\tSIZE\tLAST USED\tKEY")
+	fmt.Fprintln(tw, "SOURCE\tPACKAGE\tSIZE\tLAST USED\tKEY\tIN USE")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.12s\n", e.Source, e.Package, humanSize(e.Size),
-			e.LastUsed.Local().Format("2006-01-02 15:04"), e.Key)
+		inUse := ""
+		if e.InUse {
+			inUse = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.12s\t%s\n", e.Source, e.Package, humanSize(e.Size),
+			e.LastUsed.Local().Format("2006-01-02 15:04"), e.Key, inUse)
 	}
 	tw.Flush()
 }

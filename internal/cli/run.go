@@ -56,7 +56,7 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	if err != nil {
 		return err
 	}
-	st.meta.Source = source
+	st.meta.Source = src.Redacted()
 	if c.Bool("watch") {
 		if src.Kind != fetch.KindLocal {
 			return usageError("--watch needs a local directory, not %s", source)
@@ -76,10 +76,11 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 		return err
 	}
 	st.meta.Identity = co.Identity
-	res, err := env.buildCheckout(c, root, co)
+	res, release, err := env.pinBuild(c, root, co)
 	if err != nil {
 		return err
 	}
+	defer release()
 	st.meta.Binary, st.meta.Key = res.Path, res.Key
 	st.meta.Build = &BuildReport{CacheHit: res.CacheHit, DurationMS: ms(res.Duration)}
 	opts.Path = res.Path
@@ -89,7 +90,7 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	}
 	env.outputOptions(&opts)
 	if c.Bool("watch") {
-		return env.watchLoop(c, root, co, res, opts)
+		return env.watchLoop(c, root, co, res, release, opts)
 	}
 	return env.supervise(c, opts, st)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +98,25 @@ func (env *appEnv) buildCheckout(c *cli.Context, root string, co fetch.Checkout)
 		env.log.Debug("built", "binary", res.Path, "in", res.Duration)
 	}
 	return res, nil
+}
+
+// pinBuild builds co and pins the binary in the cache for as long as it is
+// supervised (until release), so that `cache clean` and `cache prune` leave
+// it alone. A binary removed between build and pin is built again.
+func (env *appEnv) pinBuild(c *cli.Context, root string, co fetch.Checkout) (build.Result, func(), error) {
+	for attempt := 0; ; attempt++ {
+		res, err := env.buildCheckout(c, root, co)
+		if err != nil {
+			return res, nil, err
+		}
+		release, err := build.Pin(res.Path)
+		if err == nil {
+			return res, release, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) || attempt > 0 {
+			return res, nil, withCode(ExitFnrun, err)
+		}
+	}
 }
 
 func buildRequest(co fetch.Checkout) build.Request {

@@ -70,7 +70,10 @@ func watchRoots(moduleDir string) []string {
 	return roots
 }
 
-func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res build.Result, opts runner.Options) error {
+// watchLoop supervises res and rebuilds on change. release unpins res; the
+// loop owns it (and the pins of later builds) from here on.
+func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res build.Result, release func(), opts runner.Options) error {
+	defer func() { release() }()
 	if c.Duration("debounce") < 0 {
 		return usageError("--debounce must not be negative")
 	}
@@ -202,6 +205,13 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 				env.buildFailed(err)
 				continue
 			}
+			unpin, err := build.Pin(r.Path)
+			if err != nil {
+				env.buildFailed(err)
+				continue
+			}
+			release()
+			release = unpin
 			key, current = r.Key, r.Path
 			env.log.Info("rebuilt; restarting", "in", time.Since(began))
 			if sup != nil {
