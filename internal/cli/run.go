@@ -127,23 +127,7 @@ func buildCommand(env *appEnv) *cli.Command {
    fnrun build example.com/fn@v1.2.0`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			env.setupLogger(c)
-			source, extra, err := sourceAndArgs(c)
-			if err != nil {
-				return err
-			}
-			if len(extra) > 0 {
-				return usageError("build: unexpected arguments after SOURCE: %v", extra)
-			}
-			src, err := parseSource(source)
-			if err != nil {
-				return err
-			}
-			root, err := cacheDir(c)
-			if err != nil {
-				return err
-			}
-			co, err := env.fetchSource(c, root, src)
+			root, co, err := env.fetchOnly(c)
 			if err != nil {
 				return err
 			}
@@ -178,23 +162,7 @@ func fetchCommand(env *appEnv) *cli.Command {
    fnrun fetch -u 'git::https://host/repo.git//cmd/fn?ref=main'`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			env.setupLogger(c)
-			source, extra, err := sourceAndArgs(c)
-			if err != nil {
-				return err
-			}
-			if len(extra) > 0 {
-				return usageError("fetch: unexpected arguments after SOURCE: %v", extra)
-			}
-			src, err := parseSource(source)
-			if err != nil {
-				return err
-			}
-			root, err := cacheDir(c)
-			if err != nil {
-				return err
-			}
-			co, err := env.fetchSource(c, root, src)
+			_, co, err := env.fetchOnly(c)
 			if err != nil {
 				return err
 			}
@@ -202,4 +170,26 @@ func fetchCommand(env *appEnv) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// fetchOnly is the common part of `build` and `fetch`: exactly one SOURCE,
+// parsed and fetched into the cache.
+func (env *appEnv) fetchOnly(c *cli.Context) (root string, co fetch.Checkout, err error) {
+	env.setupLogger(c)
+	source, extra, err := sourceAndArgs(c)
+	if err != nil {
+		return "", co, err
+	}
+	if len(extra) > 0 {
+		return "", co, usageError("%s: unexpected arguments after SOURCE: %v", c.Command.Name, extra)
+	}
+	src, err := parseSource(source)
+	if err != nil {
+		return "", co, err
+	}
+	if root, err = cacheDir(c); err != nil {
+		return "", co, err
+	}
+	co, err = env.fetchSource(c, root, src)
+	return root, co, err
 }
