@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -40,7 +41,7 @@ func run() error {
 		return err
 	}
 	args := []string{"run", "-r", "./examples/greeter", "--", "-port", strconv.Itoa(port)}
-	fmt.Printf("$ %s %s\n", *fnrun, join(args))
+	fmt.Printf("$ %s %s\n", *fnrun, strings.Join(args, " "))
 	cmd := exec.Command(*fnrun, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -52,7 +53,7 @@ func run() error {
 
 	client := &http.Client{Timeout: 5 * time.Second}
 	pids := map[float64]bool{}
-	for i, name := range []string{"Ada", "Grace", "Ken", "Rob", "Robert"}[:min(*calls, 5)] {
+	for _, name := range []string{"Ada", "Grace", "Ken", "Rob", "Robert"}[:min(*calls, 5)] {
 		url := fmt.Sprintf("http://127.0.0.1:%d/?name=%s", port, name)
 		body, err := getWithRetry(client, url, done)
 		if err != nil {
@@ -66,8 +67,7 @@ func run() error {
 			return fmt.Errorf("bad answer %q: %v", body, err)
 		}
 		pids[g.PID] = true
-		fmt.Printf("$ curl %s\n%s", url, body)
-		_ = i
+		fmt.Printf("GET %s\n%s", url, body)
 	}
 	if len(pids) != min(*calls, 5) {
 		return fmt.Errorf("%d answers came from %d processes, want one process per request", *calls, len(pids))
@@ -121,15 +121,4 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-func join(args []string) string {
-	s := ""
-	for i, a := range args {
-		if i > 0 {
-			s += " "
-		}
-		s += a
-	}
-	return s
 }
