@@ -1,6 +1,5 @@
 GO ?= go
 BIN := bin/fnrun
-PREFIX ?= $(HOME)/go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/fnrun/fnrun/internal/cli.Version=$(VERSION)
 

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix && !linux
 
 package build
 
@@ -18,7 +18,9 @@ import (
 // leader killed.
 //
 // Since the group no longer gets a terminal's SIGINT, callers must cancel the
-// context on interrupt (fnrun's CLI does).
+// context on interrupt (fnrun's CLI does). On Linux (proc_linux.go) the go
+// command is also killed when fnrun dies; no parent-death signal is set
+// here, so on other systems a killed fnrun leaves the build to finish.
 func interruptOnCancel(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}

@@ -17,7 +17,9 @@ const commandWaitDelay = 5 * time.Second
 // Cancelling ctx interrupts the command instead of killing it, so that the
 // go command removes its temporary directories and lock files and git its
 // partial clone; it is killed only if it has not exited commandWaitDelay
-// later.
+// later. On Linux the command is also killed (SIGKILL) if fnrun dies
+// without cancelling, instead of going on in the background (see
+// setParentDeathSignal).
 func command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Cancel = func() error {
@@ -27,5 +29,6 @@ func command(ctx context.Context, name string, args ...string) *exec.Cmd {
 		return cmd.Process.Signal(os.Interrupt)
 	}
 	cmd.WaitDelay = commandWaitDelay
+	setParentDeathSignal(cmd)
 	return cmd
 }

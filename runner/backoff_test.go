@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -75,10 +76,57 @@ func TestSupervisor_Run_backoffReset(t *testing.T) {
 	var ev events
 	o.OnEvent = ev.add
 	run(t, mustNew(t, o))
-	for i, e := range ev.kind(EventRestarting) {
+	r := ev.kind(EventRestarting)
+	if len(r) != 4 {
+		t.Fatalf("restarting events = %d, want 4", len(r))
+	}
+	for i, e := range r {
 		if e.Delay != 10*time.Millisecond {
 			t.Errorf("delay %d = %v, want 10ms (backoff reset)", i+1, e.Delay)
 		}
+	}
+}
+
+// Runs shorter than BackoffReset keep the delay growing; a failed run that
+// lasted at least BackoffReset starts the count again.
+func TestSupervisor_Run_backoffResetOnlyAfterLongRun(t *testing.T) {
+	t.Parallel()
+	const reset = time.Second
+	// Runs 1-3 and 5-6 exit at once; run 4 sleeps for BackoffReset, so its
+	// uptime (measured from after exec to the reap) is at least that.
+	o := helperOptions(t, "failafter", filepath.Join(t.TempDir(), "runs"), "0", "0", "0", reset.String(), "0", "0")
+	o.Policy = PolicyOnFailure
+	o.MaxRestarts = 5
+	o.BackoffInitial, o.BackoffMax, o.BackoffReset = 10*time.Millisecond, time.Second, reset
+	o.Rand = func() float64 { return 0.5 }
+	var ev events
+	o.OnEvent = ev.add
+	st := run(t, mustNew(t, o))
+	if st.Runs != 6 || st.ExitCode() != 1 {
+		t.Fatalf("status = %+v, want 6 runs, exit 1", st)
+	}
+	exited := ev.kind(EventExited)
+	if len(exited) != 6 {
+		t.Fatalf("exited events = %d, want 6", len(exited))
+	}
+	for i, e := range exited {
+		if long := e.Uptime >= reset; long != (i == 3) {
+			t.Fatalf("run %d lasted %v; want only run 4 to last BackoffReset %v or longer (machine too slow?)",
+				i+1, e.Uptime, reset)
+		}
+	}
+	r := ev.kind(EventRestarting)
+	want := []time.Duration{10, 20, 40, 10, 20} // run 4 resets the count
+	if len(r) != len(want) {
+		t.Fatalf("restarting events = %d, want %d", len(r), len(want))
+	}
+	for i, e := range r {
+		if w := want[i] * time.Millisecond; e.Delay != w {
+			t.Errorf("delay after run %d = %v, want %v", i+1, e.Delay, w)
+		}
+	}
+	if n := len(ev.kind(EventGaveUp)); n != 1 {
+		t.Errorf("gave-up events = %d, want 1", n)
 	}
 }
 

@@ -104,6 +104,21 @@ func helperMain(mode string, args []string) int {
 		f.Close()
 		n, _ := strconv.Atoi(arg(1))
 		return n
+	case "failafter": // count runs in args[0]; run n sleeps args[n] ("0" if absent), then exits 1
+		f, err := os.OpenFile(arg(0), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return 98
+		}
+		f.WriteString("run\n")
+		f.Close()
+		data, err := os.ReadFile(arg(0))
+		if err != nil {
+			return 98
+		}
+		if d, err := time.ParseDuration(arg(bytes.Count(data, []byte{'\n'}))); err == nil {
+			time.Sleep(d)
+		}
+		return 1
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		return 97

@@ -50,7 +50,11 @@ func newLineWriter(mu *sync.Mutex, dst io.Writer, stream Stream, o *Options) *li
 	w := &lineWriter{mu: mu, dst: dst, stream: stream, format: o.Format, stamps: o.Timestamps, onLine: o.OnLine, now: time.Now}
 	switch o.Format {
 	case FormatText:
-		if o.Color {
+		color := o.Color
+		if stream == StreamStderr {
+			color = o.ColorStderr
+		}
+		if color {
 			w.prefix = append(w.prefix, colorName...)
 			w.prefix = append(w.prefix, o.Name...)
 			w.prefix = append(w.prefix, colorReset...)

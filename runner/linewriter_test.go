@@ -45,7 +45,7 @@ func TestLineWriter_formats(t *testing.T) {
 		{"text", Options{}, "fn | one\nfn | \nfn | two \"q\"\nfn | last\n"},
 		{"timestamps", Options{Timestamps: true}, "2026-01-02T03:04:05.678Z fn | one\n2026-01-02T03:04:05.678Z fn | \n" +
 			"2026-01-02T03:04:05.678Z fn | two \"q\"\n2026-01-02T03:04:05.678Z fn | last\n"},
-		{"color", Options{Color: true}, "\x1b[36mfn\x1b[0m | one\n\x1b[36mfn\x1b[0m | \n\x1b[36mfn\x1b[0m | two \"q\"\n\x1b[36mfn\x1b[0m | last\n"},
+		{"color", Options{ColorStderr: true}, "\x1b[36mfn\x1b[0m | one\n\x1b[36mfn\x1b[0m | \n\x1b[36mfn\x1b[0m | two \"q\"\n\x1b[36mfn\x1b[0m | last\n"},
 		{"raw", Options{Format: FormatRaw}, in},
 		{"json", Options{Format: FormatJSON}, `{"time":"2026-01-02T03:04:05.678Z","name":"fn","stream":"stderr","line":"one"}` + "\n" +
 			`{"time":"2026-01-02T03:04:05.678Z","name":"fn","stream":"stderr","line":""}` + "\n" +

@@ -94,7 +94,12 @@ type Options struct {
 
 	Format     Format
 	Timestamps bool // text format: RFC 3339 time with milliseconds before each line
-	Color      bool // text format: colour the name
+	// Text format: Color colours the name on stdout lines, ColorStderr on
+	// stderr lines. They are separate because the two streams may go to
+	// different places (a terminal and a redirected file): set each from
+	// whether its own destination is a terminal.
+	Color       bool
+	ColorStderr bool
 
 	Logger  *slog.Logger // the supervisor's own events; nil discards them
 	OnEvent func(Event)  // called synchronously from Run for every event; may be nil

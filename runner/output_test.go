@@ -129,3 +129,32 @@ func TestSupervisor_Run_jsonFormat(t *testing.T) {
 		}
 	}
 }
+
+// Color and ColorStderr colour the name on one stream each, so a redirected
+// stream gets no escape codes when the other one is a terminal.
+func TestSupervisor_Run_colorPerStream(t *testing.T) {
+	t.Parallel()
+	const colored = colorName + "helper" + colorReset + " | "
+	for _, tt := range []struct {
+		color, colorStderr bool
+	}{{true, false}, {false, true}, {true, true}, {false, false}} {
+		o := helperOptions(t, "lines", "4")
+		var stdout, stderr bytes.Buffer
+		o.Stdout, o.Stderr = &stdout, &stderr
+		o.Color, o.ColorStderr = tt.color, tt.colorStderr
+		run(t, mustNew(t, o))
+		check := func(name string, buf *bytes.Buffer, tag string, first int, color bool) {
+			t.Helper()
+			prefix := "helper | "
+			if color {
+				prefix = colored
+			}
+			want := fmt.Sprintf("%s%s %07d\n%s%s %07d\n", prefix, tag, first, prefix, tag, first+2)
+			if got := buf.String(); got != want {
+				t.Errorf("Color=%v ColorStderr=%v: %s = %q, want %q", tt.color, tt.colorStderr, name, got, want)
+			}
+		}
+		check("stdout", &stdout, "out", 0, tt.color)
+		check("stderr", &stderr, "err", 1, tt.colorStderr)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -34,9 +36,21 @@ func DefaultDir() (string, error) {
 	return filepath.Join(base, "fnrun"), nil
 }
 
-// Ensure creates dir (and its parents) with mode 0700 and makes sure dir
-// itself is private to the user even if it already existed.
+// Ensure makes sure the cache root dir exists. A directory fnrun creates is
+// private to the user (0700, whatever the umask). An existing directory is
+// left as it is: fnrun never changes the permissions of a directory it did
+// not create (FNRUN_CACHE_DIR may point anywhere).
 func Ensure(dir string) error {
+	fi, err := os.Stat(dir)
+	if err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("cache directory %s: not a directory", dir)
+		}
+		return nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cache directory: %w", err)
+	}
 	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return fmt.Errorf("create cache directory: %w", err)
 	}

@@ -11,10 +11,7 @@ import (
 )
 
 func TestEnsure_Mode(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "c")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(t.TempDir(), "a", "c")
 	if err := Ensure(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +20,26 @@ func TestEnsure_Mode(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, want := fi.Mode().Perm(), DirMode; got != want {
-		t.Errorf("mode = %v, want %v", got, want)
+		t.Errorf("mode of a new cache dir = %v, want %v", got, want)
+	}
+}
+
+func TestEnsure_LeavesExistingDirAlone(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := Ensure(dir); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(dir)
+	if got := fi.Mode().Perm(); got != 0o755 {
+		t.Errorf("mode of an existing dir = %v, want it unchanged (0755)", got)
+	}
+	f := filepath.Join(dir, "file")
+	os.WriteFile(f, nil, 0o600)
+	if err := Ensure(f); err == nil {
+		t.Error("Ensure of a file succeeded")
 	}
 }
 

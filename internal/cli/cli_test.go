@@ -84,6 +84,7 @@ func TestScripts(t *testing.T) {
 			"distinct":   cmdDistinct,
 			"mode":       cmdMode,
 			"freeport":   cmdFreeport,
+			"runpath":    cmdRunpath,
 		},
 	})
 }
@@ -177,7 +178,11 @@ func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want := 0
 	if len(args) == 2 {
-		want, _ = strconv.Atoi(args[1])
+		n, err := strconv.Atoi(args[1])
+		if err != nil {
+			ts.Fatalf("waitfile: bad line count %q", args[1])
+		}
+		want = n
 	}
 	p := ts.MkAbs(args[0])
 	deadline := time.Now().Add(waitLimit)
@@ -224,6 +229,9 @@ func running(pid int) bool {
 
 // gone PIDFILE...: every pid listed in the files is gone (awaited up to a deadline).
 func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! gone (use alive)")
+	}
 	pids := readPids(ts, args)
 	deadline := time.Now().Add(waitLimit)
 	for _, pid := range pids {
@@ -307,4 +315,16 @@ func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	defer ln.Close()
 	ts.Setenv(args[0], strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
+}
+
+// runpath FILE: run the program whose path is the first line of FILE.
+func cmdRunpath(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: runpath FILE")
+	}
+	path := strings.TrimSpace(strings.SplitN(ts.ReadFile(args[0]), "\n", 2)[0])
+	err := ts.Exec(path)
+	if (err == nil) == neg {
+		ts.Fatalf("%s: %v", path, err)
+	}
 }

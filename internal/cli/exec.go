@@ -114,4 +114,5 @@ func (env *appEnv) outputOptions(o *runner.Options) {
 	o.Stdin = nil
 	o.Logger = env.log
 	o.Color = colorOK(env.stdoutTTY)
+	o.ColorStderr = colorOK(env.stderrTTY)
 }

@@ -18,7 +18,7 @@ import (
 //	countsleep FILE        append a line to FILE, then sleep
 //	killself               die of SIGKILL
 //	sleep PIDFILE          write its pid, sleep until signalled
-//	ignoreterm PIDFILE     ignore SIGTERM, write its pid, sleep
+//	ignoreterm PIDFILE     write its pid, survive SIGTERM (noted in PIDFILE.term)
 //	spawn PIDFILE          start a grandchild (helper sleep), write both pids, sleep
 //	lines N                print N lines alternately to stdout and stderr
 //	echo TEXT...           print TEXT and exit 0
@@ -59,10 +59,18 @@ func helperMain() {
 		fmt.Println("sleeping")
 		select {}
 	case "ignoreterm":
-		signal.Ignore(syscall.SIGTERM)
+		// ignoreterm PIDFILE: write its pid, then survive SIGTERM, noting
+		// each one in PIDFILE.term.
+		term := make(chan os.Signal, 1)
+		signal.Notify(term, syscall.SIGTERM)
 		writePids(args[0], os.Getpid())
 		fmt.Println("ignoring SIGTERM")
-		select {}
+		for range term {
+			f, err := os.OpenFile(args[0]+".term", os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+			check(err)
+			fmt.Fprintln(f, "TERM")
+			f.Close()
+		}
 	case "spawn":
 		cmd := exec.Command(os.Args[0], "sleep", args[0]+".child")
 		check(cmd.Start())

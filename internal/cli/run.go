@@ -57,6 +57,13 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 		return err
 	}
 	st.meta.Source = src.Redacted()
+	// Every flag is checked before any network or build work.
+	if _, err := newReadiness(c); err != nil {
+		return err
+	}
+	if err := checkWatchFlags(c); err != nil {
+		return err
+	}
 	if c.Bool("watch") {
 		if src.Kind != fetch.KindLocal {
 			return usageError("--watch needs a local directory, not %s", source)

@@ -44,6 +44,19 @@ func watchFlags() []cli.Flag {
 	}
 }
 
+// checkWatchFlags validates --debounce and --ignore.
+func checkWatchFlags(c *cli.Context) error {
+	if c.Duration("debounce") < 0 {
+		return usageError("--debounce must not be negative")
+	}
+	for _, g := range c.StringSlice("ignore") {
+		if err := watch.ValidateGlob(g); err != nil {
+			return usageError("--ignore %q: %v", g, err)
+		}
+	}
+	return nil
+}
+
 // watchRoots returns the module root and every local replace target.
 func watchRoots(moduleDir string) []string {
 	roots := []string{moduleDir}
@@ -74,9 +87,6 @@ func watchRoots(moduleDir string) []string {
 // loop owns it (and the pins of later builds) from here on.
 func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res build.Result, release func(), opts runner.Options) error {
 	defer func() { release() }()
-	if c.Duration("debounce") < 0 {
-		return usageError("--debounce must not be negative")
-	}
 	_, vendorErr := os.Stat(filepath.Join(co.ModuleDir, "vendor", "modules.txt"))
 	w, err := watch.New(watch.Options{
 		Roots:      watchRoots(co.ModuleDir),
@@ -90,7 +100,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 		if errors.As(err, &le) {
 			return withCode(ExitFnrun, err)
 		}
-		return usageError("watch: %v", err)
+		return usageError("%v", err)
 	}
 	defer w.Close()
 	b, err := env.builder(c, root, nil)
@@ -157,6 +167,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 	}
 	env.log.Info("watching for changes", "roots", len(watchRoots(co.ModuleDir)))
 	req := buildRequest(co)
+	changes := w.Changes()
 	for {
 		select {
 		case r := <-done:
@@ -183,10 +194,10 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 				continue
 			}
 			env.log.Info("program ended; waiting for changes", "code", last.ExitCode())
-		case ch, ok := <-w.Changes():
+		case ch, ok := <-changes:
 			if !ok {
-				err := <-werr
-				if err != nil {
+				changes = nil // closed: never select it again
+				if err := <-werr; err != nil {
 					return withCode(ExitFnrun, fmt.Errorf("watch: %w", err))
 				}
 				continue
@@ -202,12 +213,12 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 				if ctx.Err() != nil {
 					continue
 				}
-				env.buildFailed(err)
+				env.buildFailed(err, sup != nil)
 				continue
 			}
 			unpin, err := build.Pin(r.Path)
 			if err != nil {
-				env.buildFailed(err)
+				env.buildFailed(err, sup != nil)
 				continue
 			}
 			release()
@@ -238,7 +249,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 }
 
 // buildFailed says loudly that a rebuild failed and the old binary keeps running.
-func (env *appEnv) buildFailed(err error) {
+func (env *appEnv) buildFailed(err error, running bool) {
 	var detail string
 	var be *build.Error
 	if errors.As(err, &be) {
@@ -246,7 +257,12 @@ func (env *appEnv) buildFailed(err error) {
 	} else if d, ok := err.(interface{ Detail() string }); ok {
 		detail = d.Detail()
 	}
-	fmt.Fprintf(env.stderr, "fnrun: BUILD FAILED: %s\nfnrun: still running the previous build; fix the error to restart\n", firstLine(err.Error()))
+	fmt.Fprintf(env.stderr, "fnrun: BUILD FAILED: %s\n", firstLine(err.Error()))
+	if running {
+		fmt.Fprintln(env.stderr, "fnrun: still running the previous build; fix the error to restart")
+	} else {
+		fmt.Fprintln(env.stderr, "fnrun: fix the error to start the program")
+	}
 	if detail = strings.TrimRight(detail, "\n"); detail != "" {
 		fmt.Fprintln(env.stderr, indent(detail, "    "))
 	}

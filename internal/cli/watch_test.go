@@ -38,7 +38,7 @@ func main() {
 	}
 	fmt.Printf("%%s pid=%%d\n", version, os.Getpid())
 	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprint(w, version)
+		fmt.Fprintf(w, "%%s pid=%%d", version, os.Getpid())
 	}))
 }
 `
@@ -104,6 +104,13 @@ func startFnrun(t *testing.T, dir string, env []string, args ...string) *fnrunPr
 // await reads ch until a line contains want; it fails after a deadline.
 func await(t *testing.T, ch <-chan string, want string) string {
 	t.Helper()
+	return awaitNot(t, ch, want, "")
+}
+
+// awaitNot is await that also fails when a line containing forbidden comes
+// first.
+func awaitNot(t *testing.T, ch <-chan string, want, forbidden string) string {
+	t.Helper()
 	deadline := time.After(60 * time.Second)
 	for {
 		select {
@@ -114,10 +121,21 @@ func await(t *testing.T, ch <-chan string, want string) string {
 			if strings.Contains(l, want) {
 				return l
 			}
+			if forbidden != "" && strings.Contains(l, forbidden) {
+				t.Fatalf("got %q before a line containing %q", l, want)
+			}
 		case <-deadline:
 			t.Fatalf("no line containing %q", want)
 		}
 	}
+}
+
+// pidOf returns the "pid=N" part of a line.
+func pidOf(line string) string {
+	if i := strings.Index(line, "pid="); i >= 0 {
+		return line[i:]
+	}
+	return ""
 }
 
 func freePort(t *testing.T) string {
@@ -180,17 +198,19 @@ func TestWatch_Loop(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n")
 	writeApp(t, dir, "v1")
 	port := freePort(t)
-	p := startFnrun(t, dir, watchEnv(t, port), "run", "-w", "--debounce", "50ms", ".")
+	// -v: the loop then says when a change left the build key unchanged.
+	p := startFnrun(t, dir, watchEnv(t, port), "run", "-v", "-w", "--debounce", "50ms", ".")
 
 	await(t, p.stdout, "v1 pid=")
-	if got := get(t, port); got != "v1" {
+	if got := get(t, port); !strings.HasPrefix(got, "v1 ") {
 		t.Fatalf("GET = %q, want v1", got)
 	}
 
 	// An edit: one rebuild, the new process binds the same port and answers.
 	writeApp(t, dir, "v2")
+	await(t, p.stderr, "rebuilt")
 	await(t, p.stdout, "v2 pid=")
-	if got := get(t, port); got != "v2" {
+	if got := get(t, port); !strings.HasPrefix(got, "v2 ") {
 		t.Fatalf("GET = %q, want v2", got)
 	}
 
@@ -198,44 +218,50 @@ func TestWatch_Loop(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		writeApp(t, dir, fmt.Sprintf("burst%d", i))
 	}
+	await(t, p.stderr, "rebuilt")
 	line := await(t, p.stdout, "pid=")
 	if !strings.HasPrefix(line, "app | burst9 ") {
 		t.Fatalf("after a burst of saves the first new process printed %q, want burst9", line)
 	}
 
-	// A failed build: the old process keeps running and answering.
+	// A failed build (and no second rebuild from the burst before it): the
+	// old process keeps running and answering.
 	writeFile(t, filepath.Join(dir, "main.go"), "package main\n\nfunc main() { notDefined() }\n")
-	await(t, p.stderr, "BUILD FAILED")
-	if got := get(t, port); got != "burst9" {
-		t.Fatalf("after a failed build GET = %q, want burst9 (the old process)", got)
+	awaitNot(t, p.stderr, "BUILD FAILED", "rebuilt")
+	if got := get(t, port); got != "burst9 "+pidOf(line) {
+		t.Fatalf("after a failed build GET = %q, want %q (the old process)", got, "burst9 "+pidOf(line))
 	}
 	// The fix swaps it.
 	writeApp(t, dir, "v3")
-	await(t, p.stdout, "v3 pid=")
+	await(t, p.stderr, "rebuilt")
+	line = await(t, p.stdout, "v3 pid=")
 
-	// Saving identical content and touching do not restart; the next real
-	// change is the next process.
+	// Saving identical content, touching and editing a README: the change is
+	// seen, the key is the same, nothing is rebuilt or restarted.
 	writeApp(t, dir, "v3")
 	now := time.Now().Add(time.Second)
 	os.Chtimes(filepath.Join(dir, "main.go"), now, now)
 	writeFile(t, filepath.Join(dir, "README.md"), "docs do not rebuild\n")
-	writeApp(t, dir, "v4")
-	if line := await(t, p.stdout, "pid="); !strings.HasPrefix(line, "app | v4 ") {
-		t.Fatalf("after no-op saves the next process printed %q, want v4", line)
+	awaitNot(t, p.stderr, "change without effect", "rebuilt")
+	if got := get(t, port); got != "v3 "+pidOf(line) {
+		t.Fatalf("after no-op saves GET = %q, want %q (the same process)", got, "v3 "+pidOf(line))
 	}
 
 	// mkdir -p a/b and a new file in it: detected (the build key changes).
 	writeFile(t, filepath.Join(dir, "a", "b", "b.go"), "package b\n\nconst X = 1\n")
-	await(t, p.stderr, "rebuilt")
-	// A renamed directory is still watched under its new name.
+	awaitNot(t, p.stderr, "rebuilt", "change without effect")
+	line = await(t, p.stdout, "v3 pid=")
+	// A renamed directory is still watched under its new name: the rename
+	// rebuilds, and so does an edit inside the new name.
 	if err := os.Rename(filepath.Join(dir, "a"), filepath.Join(dir, "c")); err != nil {
 		t.Fatal(err)
 	}
-	await(t, p.stderr, "rebuilt")
+	awaitNot(t, p.stderr, "rebuilt", "change without effect")
+	line = await(t, p.stdout, "v3 pid=")
 	writeFile(t, filepath.Join(dir, "c", "b", "b.go"), "package b\n\nconst X = 2\n")
-	await(t, p.stderr, "rebuilt")
-	if line := await(t, p.stdout, "pid="); !strings.HasPrefix(line, "app | v4 ") {
-		t.Fatalf("got %q", line)
+	awaitNot(t, p.stderr, "rebuilt", "change without effect")
+	if next := await(t, p.stdout, "v3 pid="); pidOf(next) == pidOf(line) {
+		t.Fatalf("an edit under the renamed directory did not restart the program")
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -12,6 +12,14 @@
 // (write a temporary file, rename it over the original) are seen as a
 // change of the original file.
 //
+// A root that is removed or renamed away (rm -rf, `mv root x && mv x
+// root`, a checkout that swaps the directory) is reported as a change;
+// then the nearest existing directory above it (its parent, normally) is
+// watched until the root exists again, when the root is walked and watched
+// again and a [Change] with Rescan set is reported. [Watcher.Run] fails
+// with "watched directory DIR was removed" only if no directory within 16
+// levels above the root exists or the nearest one cannot be watched.
+//
 // Ignored: hidden files and directories (".git" included), editor
 // temporary files, vendor and testdata directories unless kept, the
 // caller's ignore globs (see [MatchGlob]) and paths excluded by .gitignore

@@ -50,14 +50,26 @@ func matchSegments(pat, name []string) bool {
 }
 
 // ValidateGlob returns an error if pattern is empty or is not a valid
-// [MatchGlob] pattern.
+// [MatchGlob] pattern. A syntax error wraps [path.ErrBadPattern].
 func ValidateGlob(pattern string) error {
+	if err := globError(pattern); err != nil {
+		return fmt.Errorf("invalid glob %q: %w", pattern, err)
+	}
+	return nil
+}
+
+// errEmptyGlob is the cause reported for an empty pattern.
+var errEmptyGlob = errors.New("empty pattern")
+
+// globError returns why pattern is not a valid MatchGlob pattern, without
+// naming the pattern, or nil if it is valid.
+func globError(pattern string) error {
 	if pattern == "" {
-		return errors.New("invalid glob \"\": empty pattern")
+		return errEmptyGlob
 	}
 	for _, seg := range strings.Split(pattern, "/") {
 		if _, err := path.Match(seg, ""); err != nil {
-			return fmt.Errorf("invalid glob %q: %w", pattern, err)
+			return err
 		}
 	}
 	return nil

@@ -21,6 +21,16 @@ name of a renamed directory arrives as a CREATE in its parent and is added
 like any new directory. Events are processed in order, so the drop always
 happens before the re-add.
 
+Removed roots. A removed or renamed root is dropped like any directory and
+recorded in w.missing; its nearest existing ancestor is then watched,
+non-recursively, and every event naming a path on the way down from that
+ancestor to the root (the ancestor itself, or the entry below it leading
+to the root) makes the loop look again: deeper if a directory on the way
+came back, higher if the ancestor went too. When the root exists again it
+is walked as at start-up and the burst is marked Rescan. After adding the
+ancestor's watch the loop checks the next step down, which may have been
+created before the watch existed. See root.go.
+
 Editors. Only directories are watched (a watch on a file is lost when an
 editor renames a new version over it) and events are filtered by name:
 hidden names and editor temporaries are ignored, and a path that is both
@@ -59,6 +69,12 @@ import (
 // closed, delivering one Change per debounced burst on Changes. It returns
 // nil in both cases and closes Changes on return. Run must be called at
 // most once; a second call returns an error.
+//
+// A root that is removed is reported as a Change, and watched for until it
+// comes back (see the package documentation). Run returns an error saying
+// "watched directory DIR was removed" only if it cannot watch for that: no
+// directory within 16 levels above the root exists, or the nearest one
+// cannot be watched.
 func (w *Watcher) Run(ctx context.Context) error {
 	if !w.started.CompareAndSwap(false, true) {
 		return errors.New("watch: Run called more than once")
@@ -89,12 +105,18 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if w.handleEvent(&b, ev) {
 				touched()
 			}
+			if w.fatal != nil {
+				return w.fatal
+			}
 		case err, ok := <-w.fsw.Errors:
 			if !ok {
 				return nil
 			}
 			if w.handleError(&b, err) {
 				touched()
+			}
+			if w.fatal != nil {
+				return w.fatal
 			}
 		case <-timer.C:
 			if c, ok := b.change(); ok {
@@ -110,8 +132,22 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 // handleEvent updates the watches and the burst for one event and reports
-// whether the event counts as a change.
+// whether the event counts as a change. It sets w.fatal if a removed root
+// can no longer be watched for.
 func (w *Watcher) handleEvent(b *burst, ev fsnotify.Event) bool {
+	changed := w.handleTreeEvent(b, ev)
+	if len(w.missing) > 0 {
+		back, err := w.seekMissing(b, filepath.Clean(ev.Name))
+		if err != nil {
+			w.fatal = err
+		}
+		changed = changed || back
+	}
+	return changed
+}
+
+// handleTreeEvent is handleEvent for the trees under the roots.
+func (w *Watcher) handleTreeEvent(b *burst, ev fsnotify.Event) bool {
 	name := filepath.Clean(ev.Name)
 	root := w.rootFor(name)
 	if root == "" || ev.Op == fsnotify.Chmod || ev.Op == 0 {
@@ -123,6 +159,7 @@ func (w *Watcher) handleEvent(b *burst, ev fsnotify.Event) bool {
 		w.dropTree(name)
 		if name == root {
 			w.log.Warn("watched root removed or renamed", keyPath, name, keyOp, ev.Op.String())
+			w.rootRemoved(root)
 		}
 	}
 
@@ -172,7 +209,7 @@ func (w *Watcher) handleError(b *burst, err error) bool {
 		return false
 	}
 	w.log.Warn("file events lost, rescanning", keyErr, err)
-	if err := w.rescan(); err != nil && !w.warnedFull {
+	if err := w.rescan(b); err != nil && !w.warnedFull {
 		w.warnedFull = true
 		w.log.Error("rescan incomplete", keyErr, err)
 	}

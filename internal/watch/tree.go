@@ -93,15 +93,27 @@ func (w *Watcher) dropTree(p string) {
 }
 
 // rescan re-synchronises the watches with the disk after lost events:
-// watches on directories that no longer exist are removed and every root
-// is walked again (adding a watch twice is harmless).
-func (w *Watcher) rescan() error {
-	for _, d := range w.fsw.WatchList() {
+// watches on directories that no longer exist are removed, every root is
+// walked again (adding a watch twice is harmless) and missing roots are
+// looked for. It sets w.fatal if a missing root can no longer be watched
+// for.
+func (w *Watcher) rescan(b *burst) error {
+	for _, d := range w.WatchedDirs() {
 		if fi, err := os.Lstat(d); err != nil || !fi.IsDir() {
 			w.dropTree(d)
 		}
 	}
 	for _, r := range w.roots {
+		if fi, err := os.Stat(r); err != nil || !fi.IsDir() {
+			w.rootRemoved(r)
+		}
+		if _, ok := w.missing[r]; ok {
+			if _, err := w.seekRoot(b, r); err != nil {
+				w.fatal = err
+				return nil
+			}
+			continue
+		}
 		if err := w.addTree(r, r, nil); err != nil {
 			return err
 		}

@@ -38,7 +38,9 @@ type Options struct {
 	// slash path relative to the root of the path and of each of its
 	// parent directories, and, if the glob has no "/", against their base
 	// names: "*.pb.go" and "node_modules" match at any depth, "gen/**"
-	// only at the root.
+	// only at the root. New reports an invalid one as
+	// `invalid --ignore glob "PATTERN": REASON`, wrapping
+	// path.ErrBadPattern for a syntax error.
 	Ignore []string
 	// KeepVendor and KeepTestdata stop vendor and testdata directories
 	// from being ignored.
@@ -81,6 +83,8 @@ type Watcher struct {
 	// Owned by New, then by the Run goroutine.
 	gitignore  map[string][]gitRule // directory → rules of its .gitignore
 	warnedFull bool                 // a LimitError has been logged
+	missing    map[string]string    // removed root → ancestor watched until it is back ("" if none yet)
+	fatal      error                // set when watching cannot go on; Run returns it
 }
 
 // New validates opts, creates the inotify instance and adds a watch on
@@ -95,8 +99,10 @@ func New(opts Options) (*Watcher, error) {
 		opts.Debounce = DefaultDebounce
 	}
 	for _, g := range opts.Ignore {
-		if err := ValidateGlob(g); err != nil {
-			return nil, fmt.Errorf("watch: %w", err)
+		// Not prefixed with "watch:": callers add their own context, and
+		// the message names the flag the globs come from.
+		if err := globError(g); err != nil {
+			return nil, fmt.Errorf("invalid --ignore glob %q: %w", g, err)
 		}
 	}
 	opts.Ignore = slices.Clone(opts.Ignore)
@@ -119,6 +125,7 @@ func New(opts Options) (*Watcher, error) {
 		fsw:       fsw,
 		changes:   make(chan Change),
 		gitignore: make(map[string][]gitRule),
+		missing:   make(map[string]string),
 	}
 	for _, r := range roots {
 		if err := w.fsw.Add(r); err != nil {

@@ -419,3 +419,29 @@ func TestNew_Errors(t *testing.T) {
 		})
 	}
 }
+
+// The CLI adds its own context: glob errors must not start with "watch:"
+// and must name the flag and the pattern.
+func TestNew_GlobErrorMessage(t *testing.T) {
+	root := tempRoot(t)
+	tests := []struct {
+		glob, want string
+		wantIs     error
+	}{
+		{"[", `invalid --ignore glob "[": syntax error in pattern`, path.ErrBadPattern},
+		{"", `invalid --ignore glob "": empty pattern`, nil},
+	}
+	for _, tt := range tests {
+		w, err := New(Options{Roots: []string{root}, Ignore: []string{"ok/**", tt.glob}})
+		if err == nil {
+			w.Close()
+			t.Fatalf("New(Ignore %q) succeeded, want error", tt.glob)
+		}
+		if err.Error() != tt.want {
+			t.Errorf("New(Ignore %q) error = %q, want %q", tt.glob, err, tt.want)
+		}
+		if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+			t.Errorf("New(Ignore %q) error = %v, want errors.Is %v", tt.glob, err, tt.wantIs)
+		}
+	}
+}
