@@ -117,6 +117,10 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 	}
 	wctx, wcancel := context.WithCancel(ctx)
 	defer wcancel()
+	// sctx ends the supervisor when the loop returns early (a watch error):
+	// the program's group is stopped before fnrun exits.
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
 	werr := make(chan error, 1)
 	go func() { werr <- w.Run(wctx) }()
 
@@ -146,6 +150,12 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 			onEvent(e)
 		}
 	}
+	defer func() {
+		if done != nil {
+			scancel()
+			<-done
+		}
+	}()
 	start := func(path string) error {
 		replacedAt = -1
 		o := opts
@@ -157,7 +167,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 		sup, done = s, make(chan result, 1)
 		env.sig.attach(s)
 		go func() {
-			st, err := s.Run(ctx)
+			st, err := s.Run(sctx)
 			done <- result{st, err}
 		}()
 		return nil
@@ -240,6 +250,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 			}
 			// The supervisor sees the same ctx and stops the group; wait for it.
 			r := <-done
+			done = nil
 			if code := ctxExitCode(ctx); code >= 0 {
 				return codeOnly(code)
 			}
