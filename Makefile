@@ -3,7 +3,7 @@ BIN := bin/fnrun
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/fnrun/fnrun/internal/cli.Version=$(VERSION)
 
-.PHONY: build install test bench demo fuzz clean
+.PHONY: build install test bench demo fuzz lint clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fnrun
@@ -20,6 +20,10 @@ bench: build
 
 demo: build
 	$(GO) run ./internal/demo -fnrun $(BIN)
+
+# lint runs staticcheck (fetched through the module proxy at a fixed version).
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # fuzz runs each fuzzer for FUZZTIME (the seeds also run in `make test`).
 FUZZTIME ?= 20s

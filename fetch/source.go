@@ -146,7 +146,7 @@ func parseGetter(s string) (Source, error) {
 		return Source{}, &ParseError{Source: redactURLs(s), Reason: redactURLs(fmt.Sprintf(format, args...))}
 	}
 	forced, rest := "", s
-	if i := strings.Index(s, "::"); i >= 0 && (strings.Index(s, "://") < 0 || i < strings.Index(s, "://")) {
+	if i := strings.Index(s, "::"); i >= 0 && (!strings.Contains(s, "://") || i < strings.Index(s, "://")) {
 		forced, rest = s[:i], s[i+2:]
 		if forced != "git" {
 			return bad("unsupported getter %q (only git:: is accepted)", forced)

@@ -14,7 +14,6 @@ to the bench, and killAll finds it there and kills its group.
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -219,6 +218,3 @@ func cmdLine(cmd *exec.Cmd) string {
 	args := append([]string{filepath.Base(cmd.Path)}, cmd.Args[1:]...)
 	return strings.Join(args, " ")
 }
-
-// errUnsupported is returned by the /proc readers off Linux.
-var errUnsupported = errors.New("not supported on this system")

@@ -131,15 +131,6 @@ func fmtRate(x float64, unit string) string {
 
 func fmtMB(bytes float64) string { return fmt.Sprintf("%.1fMB", bytes/(1<<20)) }
 
-// fmtSamples lists samples for the per-round log lines.
-func fmtSamples(xs []float64, f func(float64) string) string {
-	var parts []string
-	for _, x := range xs {
-		parts = append(parts, f(x))
-	}
-	return strings.Join(parts, " ")
-}
-
 // side is one contender in an interleaved comparison: run returns one
 // sample; a nil run (fnrun unavailable) is skipped.
 type side struct {

@@ -308,16 +308,6 @@ func tcpReady(ctx context.Context, addr string) bool {
 	return true
 }
 
-// lastRun returns a copy of the newest run record, if any.
-func (r *readiness) lastRun() (runRecord, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.runs) == 0 {
-		return runRecord{}, false
-	}
-	return *r.runs[len(r.runs)-1], true
-}
-
 func (r *readiness) tailText() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -250,19 +250,25 @@ func TestWatch_Loop(t *testing.T) {
 	// mkdir -p a/b and a new file in it: detected (the build key changes).
 	writeFile(t, filepath.Join(dir, "a", "b", "b.go"), "package b\n\nconst X = 1\n")
 	awaitNot(t, p.stderr, "rebuilt", "change without effect")
-	line = await(t, p.stdout, "v3 pid=")
+	restarted := func(prev string) string {
+		t.Helper()
+		next := await(t, p.stdout, "v3 pid=")
+		if pidOf(next) == pidOf(prev) {
+			t.Fatalf("the program was not restarted (still %s)", pidOf(prev))
+		}
+		return next
+	}
+	line = restarted(line)
 	// A renamed directory is still watched under its new name: the rename
 	// rebuilds, and so does an edit inside the new name.
 	if err := os.Rename(filepath.Join(dir, "a"), filepath.Join(dir, "c")); err != nil {
 		t.Fatal(err)
 	}
 	awaitNot(t, p.stderr, "rebuilt", "change without effect")
-	line = await(t, p.stdout, "v3 pid=")
+	line = restarted(line)
 	writeFile(t, filepath.Join(dir, "c", "b", "b.go"), "package b\n\nconst X = 2\n")
 	awaitNot(t, p.stderr, "rebuilt", "change without effect")
-	if next := await(t, p.stdout, "v3 pid="); pidOf(next) == pidOf(line) {
-		t.Fatalf("an edit under the renamed directory did not restart the program")
-	}
+	restarted(line)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, l := range p.errLog {

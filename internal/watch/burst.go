@@ -21,8 +21,6 @@ type pathState struct {
 	gone    bool // last seen being removed or renamed away
 }
 
-func (b *burst) empty() bool { return len(b.paths) == 0 && !b.overflow && !b.rescan }
-
 // add records an event on p. created means p appeared (Create), gone means
 // p disappeared (Remove or Rename); neither means it was written.
 func (b *burst) add(p string, created, gone bool) {
