@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -113,9 +114,36 @@ func sourceAndArgs(c *cli.Context) (string, []string, error) {
 	}
 	rest := args[1:]
 	if len(rest) > 0 && rest[0] == "--" {
-		rest = rest[1:]
+		return args[0], rest[1:], nil
+	}
+	if c.Command.Name == "run" {
+		// fnrun's flags end at SOURCE: `fnrun run ./fn -r` hands -r to the
+		// program. Say so when it looks like a mistake.
+		for _, a := range rest {
+			if name, ok := fnrunFlag(c, a); ok {
+				fmt.Fprintf(c.App.ErrWriter, "fnrun: note: %s after SOURCE is passed to the program; put fnrun's flags before SOURCE (or write -- before the program's arguments to silence this)\n", name)
+				break
+			}
+		}
 	}
 	return args[0], rest, nil
+}
+
+// fnrunFlag reports whether arg names one of the command's own flags.
+func fnrunFlag(c *cli.Context, arg string) (string, bool) {
+	if !strings.HasPrefix(arg, "-") || arg == "-" {
+		return "", false
+	}
+	name := strings.TrimLeft(arg, "-")
+	name, _, _ = strings.Cut(name, "=")
+	for _, f := range c.Command.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return arg, true
+			}
+		}
+	}
+	return "", false
 }
 
 func buildCommand(env *appEnv) *cli.Command {
