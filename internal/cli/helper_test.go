@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -85,6 +86,16 @@ func helperMain() {
 		writePids(args[0], os.Getpid(), cmd.Process.Pid)
 		for i := 0; ; i++ {
 			fmt.Println("y", i)
+		}
+	case "listen":
+		// listen ADDR PIDFILE: accept connections on ADDR until killed.
+		ln, err := net.Listen("tcp", args[0])
+		check(err)
+		writePids(args[1], os.Getpid())
+		for {
+			c, err := ln.Accept()
+			check(err)
+			c.Close()
 		}
 	case "lines":
 		n := atoi(args[0])

@@ -80,7 +80,10 @@ type readiness struct {
 	}
 	stop context.CancelCauseFunc // ends the whole supervision
 
+	name string // the program's name, for messages
+
 	mu       sync.Mutex
+	waiting  string // the check a run is waiting on, and its last result
 	runs     []*runRecord
 	tail     [tailLines][]byte // ring of the last lines of output
 	tailN    int               // lines seen; tail[tailN%tailLines] is the oldest when full
@@ -230,6 +233,7 @@ func (r *readiness) check(ctx context.Context, rec *runRecord, matched <-chan st
 	defer cancel()
 	ok := true
 	if r.logRe != nil {
+		r.wait(fmt.Sprintf("no line matched --ready-log %q", r.logRe))
 		select {
 		case <-matched:
 		case <-ctx.Done():
@@ -237,17 +241,32 @@ func (r *readiness) check(ctx context.Context, rec *runRecord, matched <-chan st
 		}
 	}
 	if ok && r.url != "" {
-		ok = poll(ctx, func(ctx context.Context) bool { return httpReady(ctx, r.url) })
+		r.wait(fmt.Sprintf("--ready-url %s: no answer", r.url))
+		ok = poll(ctx, func(ctx context.Context) bool {
+			err := httpReady(ctx, r.url)
+			if err != nil && ctx.Err() == nil {
+				r.wait(fmt.Sprintf("--ready-url %s: %v", r.url, err))
+			}
+			return err == nil
+		})
 	}
 	if ok && r.tcp != "" {
-		ok = poll(ctx, func(ctx context.Context) bool { return tcpReady(ctx, r.tcp) })
+		r.wait(fmt.Sprintf("--ready-tcp %s: no connection", r.tcp))
+		ok = poll(ctx, func(ctx context.Context) bool {
+			err := tcpReady(ctx, r.tcp)
+			if err != nil && ctx.Err() == nil {
+				r.wait(fmt.Sprintf("--ready-tcp %s: %v", r.tcp, err))
+			}
+			return err == nil
+		})
 	}
 	if !ok {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) && r.ctx.Err() == nil {
 			r.mu.Lock()
 			rec.notReadyIn = true
+			waiting := r.waiting
 			r.mu.Unlock()
-			r.log.Warn(fmt.Sprintf("not ready after %s", r.timeout), "run", rec.Run)
+			r.log.Warn("not ready", "name", r.name, "run", rec.Run, "after", r.timeout, "waiting", waiting)
 			if r.smoke {
 				r.stop(errNotReady)
 			}
@@ -258,7 +277,7 @@ func (r *readiness) check(ctx context.Context, rec *runRecord, matched <-chan st
 	ms := float64(time.Since(rec.Start)) / float64(time.Millisecond)
 	rec.ReadyMS = &ms
 	r.mu.Unlock()
-	r.log.Info("ready", "run", rec.Run, "after", roundDuration(time.Duration(ms*float64(time.Millisecond))))
+	r.log.Info("ready", "name", r.name, "run", rec.Run, "after", time.Duration(ms*float64(time.Millisecond)))
 	if r.smoke {
 		r.stop(errSmokeReady)
 	}
@@ -284,28 +303,63 @@ var readyClient = &http.Client{Timeout: 2 * time.Second, CheckRedirect: func(*ht
 	return http.ErrUseLastResponse
 }}
 
-func httpReady(ctx context.Context, u string) bool {
+// httpReady is nil when a GET of u answers 2xx.
+func httpReady(ctx context.Context, u string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return false
+		return err
 	}
 	req.Header.Set("User-Agent", "fnrun-ready")
 	resp, err := readyClient.Do(req)
 	if err != nil {
-		return false
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is in the message already
+		}
+		return fmt.Errorf("no answer (%v)", err)
 	}
 	resp.Body.Close()
-	return resp.StatusCode >= 200 && resp.StatusCode < 300
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("last answer %s", resp.Status)
+	}
+	return nil
 }
 
-func tcpReady(ctx context.Context, addr string) bool {
+// tcpReady is nil when addr accepts a connection.
+func tcpReady(ctx context.Context, addr string) error {
 	d := net.Dialer{Timeout: time.Second}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return false
+		var oe *net.OpError
+		if errors.As(err, &oe) {
+			err = oe.Err
+		}
+		return fmt.Errorf("no connection (%v)", err)
 	}
 	conn.Close()
-	return true
+	return nil
+}
+
+// wait records what the current run waits for, for the failure message.
+func (r *readiness) wait(what string) {
+	r.mu.Lock()
+	r.waiting = what
+	r.mu.Unlock()
+}
+
+// busy reports an address that already answers before the program starts:
+// another program holds it, and a readiness check would pass for the wrong
+// reason.
+func (r *readiness) busy(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if r.tcp != "" && tcpReady(ctx, r.tcp) == nil {
+		return "--ready-tcp " + r.tcp
+	}
+	if r.url != "" && httpReady(ctx, r.url) == nil {
+		return "--ready-url " + r.url
+	}
+	return ""
 }
 
 func (r *readiness) tailText() string {

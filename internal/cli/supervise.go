@@ -142,6 +142,14 @@ func (env *appEnv) supervise(c *cli.Context, opts runner.Options, st *reportStat
 		defer cancel()
 	}
 	rd.install(ctx, &opts, stop)
+	rd.name = opts.Name
+	if addr := rd.busy(ctx); addr != "" {
+		err := fmt.Errorf("%s already answers before %s started: another program is listening there", addr, opts.Name)
+		if rd.smoke {
+			return withCode(ExitSmokeFail, fmt.Errorf("smoke test failed: %w", err))
+		}
+		env.log.Warn(err.Error())
+	}
 	sup, err := runner.New(opts)
 	if err != nil {
 		return usageError("%v", err)
@@ -166,6 +174,11 @@ func (r *readiness) decide(ctx context.Context, st runner.Status, runErr error, 
 		return codeOnly(ExitOK)
 	case errors.Is(cause, errNotReady):
 		what := fmt.Sprintf("not ready after %s", r.timeout)
+		r.mu.Lock()
+		if r.waiting != "" {
+			what += ": " + r.waiting
+		}
+		r.mu.Unlock()
 		if !r.checks() {
 			what = fmt.Sprintf("still running after %s (no readiness check given: --smoke waits for the program to finish)", r.timeout)
 		}
