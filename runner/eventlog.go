@@ -124,7 +124,7 @@ func (l *eventLog) event(e Event) {
 	case EventStopping:
 		// The exit that follows is caused by the stop, not a repeat.
 		l.reset()
-		l.log.LogAttrs(ctx, slog.LevelInfo, "stopping", name, slog.Int(keyRun, e.Run), slog.Int(keyPID, e.PID), slog.String(keySignal, e.Signal.String()))
+		l.log.LogAttrs(ctx, slog.LevelInfo, "stopping", name, slog.Int(keyRun, e.Run), slog.Int(keyPID, e.PID), slog.String(keySignal, SignalName(e.Signal)))
 	case EventStartFailed:
 		l.reset()
 		// The error is returned by Run; logging it too would report it twice.
@@ -181,7 +181,7 @@ func (l *eventLog) end(now time.Time) {
 
 func exitAttr(e Event) slog.Attr {
 	if e.Signal != 0 {
-		return slog.String(keySignal, e.Signal.String())
+		return slog.String(keySignal, SignalName(e.Signal))
 	}
 	return slog.Int(keyCode, e.Code)
 }

@@ -99,7 +99,7 @@ func TestEventLog_differentFailureAlwaysLogged(t *testing.T) {
 	log := buf.String()
 	for _, want := range []string{
 		"msg=failures name=fake runs=7 code=1 ", // flushed before the next outcome
-		"msg=exited name=fake run=11 signal=killed",
+		"msg=exited name=fake run=11 signal=SIGKILL",
 		"msg=exited name=fake run=12 code=2",
 		"msg=exited name=fake run=13 code=0",
 	} {
@@ -130,7 +130,7 @@ func TestEventLog_stopAlwaysLogged(t *testing.T) {
 	l.event(Event{Kind: EventStopping, Time: now, Run: 11, PID: 111, Signal: syscall.SIGTERM})
 	l.event(Event{Kind: EventExited, Time: now, Run: 11, PID: 111, Code: -1, Signal: syscall.SIGTERM})
 	log := buf.String()
-	for _, want := range []string{`msg="clean exits" name=fake runs=7 `, "msg=stopping", "msg=exited name=fake run=11 signal=terminated"} {
+	for _, want := range []string{`msg="clean exits" name=fake runs=7 `, "msg=stopping", "msg=exited name=fake run=11 signal=SIGTERM"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -22,6 +24,7 @@ type appEnv struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
 	sig            *sigRouter
+	jsonLog        bool // --log-format json: fnrun's own output is JSON too
 	stdoutTTY      bool
 	stderrTTY      bool
 }
@@ -38,8 +41,8 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	brokenPipe := func() { cancel(errBrokenPipe) }
 	env.stdout = &pipeGuard{w: stdout, broken: brokenPipe}
 	env.stderr = &pipeGuard{w: stderr, broken: brokenPipe}
-	env.log = newLogger(env.stderr, "text", false, false)
-	env.sig = newSigRouter(cancel)
+	env.log = newLogger(env.stderr, "text", false, false, false)
+	env.sig = newSigRouter(cancel, func() *slog.Logger { return env.log })
 	go env.sig.run(ctx)
 	defer env.sig.stop()
 
@@ -55,7 +58,10 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return code
 		}
 	}
-	return report(stderr, err)
+	if env.jsonLog {
+		return reportTo(env.stderr, env.log, err)
+	}
+	return report(env.stderr, err)
 }
 
 func isExit(err error) bool {
@@ -65,7 +71,8 @@ func isExit(err error) bool {
 
 func newApp(env *appEnv) *cli.App {
 	// The version flag has no -v: commands use -v for --verbose.
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version"}
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true}
+	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "fnrun %s\n", c.App.Version) }
 	app := &cli.App{
 		Name:      "fnrun",
 		Usage:     "fetch, build and supervise a Go program in one command",
@@ -82,15 +89,13 @@ It is built once into a content-addressed cache; later starts cost a hash and an
 		Reader:          env.stdin,
 		Writer:          env.stdout,
 		ErrWriter:       env.stderr,
-		HideHelpCommand: true,
+		HideHelpCommand: false,
 		// -e A=1,2 is one entry: values are never split on commas.
 		DisableSliceFlagSeparator: true,
 		EnableBashCompletion:      false,
 		Suggest:                   true,
 		ExitErrHandler:            func(*cli.Context, error) {},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return usageError("%v", err)
-		},
+		OnUsageError:              onUsageError,
 		CommandNotFound: func(c *cli.Context, name string) {
 			fmt.Fprintf(env.stderr, "fnrun: unknown command %q (see fnrun --help)\n", name)
 		},
@@ -103,6 +108,13 @@ It is built once into a content-addressed cache; later starts cost a hash and an
 			versionCommand(env),
 		},
 	}
+	app.Action = func(c *cli.Context) error {
+		if c.Args().Present() {
+			return usageError("unknown command %q (see fnrun --help)", c.Args().First())
+		}
+		cli.ShowAppHelp(c)
+		return codeOnly(ExitUsage) // no command: a usage error, after the help
+	}
 	app.Before = func(c *cli.Context) error {
 		if c.Args().Present() && c.Args().First() != "" && app.Command(c.Args().First()) == nil &&
 			!strings.HasPrefix(c.Args().First(), "-") {
@@ -110,9 +122,14 @@ It is built once into a content-addressed cache; later starts cost a hash and an
 		}
 		return nil
 	}
-	for _, cmd := range app.Commands {
-		cmd.OnUsageError = app.OnUsageError
+	var setUsage func([]*cli.Command)
+	setUsage = func(cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			cmd.OnUsageError = onUsageError
+			setUsage(cmd.Subcommands)
+		}
 	}
+	setUsage(app.Commands)
 	return app
 }
 
@@ -122,7 +139,8 @@ func (env *appEnv) setupLogger(c *cli.Context) {
 	if c.IsSet("log-format") || hasFlag(c, "log-format") {
 		format = c.String("log-format")
 	}
-	env.log = newLogger(env.stderr, format, c.Bool("quiet"), c.Bool("verbose"))
+	env.jsonLog = format == "json"
+	env.log = newLogger(env.stderr, format, c.Bool("quiet"), c.Bool("verbose"), hasFlag(c, "timestamps") && c.Bool("timestamps"))
 }
 
 func hasFlag(c *cli.Context, name string) bool {
@@ -151,4 +169,100 @@ func isTerminal(w io.Writer) bool {
 		return false
 	}
 	return isTerminalFile(f)
+}
+
+var (
+	invalidValue = regexp.MustCompile(`^invalid value "(.*)" for flag -([\w-]+): `)
+	invalidEnv   = regexp.MustCompile(`^could not parse "(.*)" as \w+ value from environment variable "(\w+)" for flag ([\w-]+)`)
+)
+
+// onUsageError turns the flag parser's errors (Go's flag package wording:
+// "flag provided but not defined: -restrat") into fnrun's: one line naming
+// the command, the flag with two dashes, and what to do.
+func onUsageError(c *cli.Context, err error, _ bool) error {
+	cmd := "fnrun"
+	if c.Command != nil && c.Command.HelpName != "" {
+		cmd = c.Command.HelpName // "fnrun cache prune"
+	}
+	what := strings.TrimPrefix(strings.TrimPrefix(cmd, "fnrun"), " ")
+	if what != "" {
+		what += ": "
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimLeft(name, "-")
+		hint := ""
+		if s := closestFlag(flagsOf(c), name); s != "" {
+			hint = "did you mean --" + s + "? "
+		}
+		return usageError("%sunknown flag --%s (%ssee %s --help)", what, name, hint, cmd)
+	}
+	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		return usageError("%s--%s %q: %s", what, m[2], m[1], wantFor(flagsOf(c), m[2]))
+	}
+	if m := invalidEnv.FindStringSubmatch(msg); m != nil {
+		return usageError("%s%s=%q: %s (flag --%s)", what, m[2], m[1], wantFor(flagsOf(c), m[3]), m[3])
+	}
+	return usageError("%s%v", what, err)
+}
+
+func flagsOf(c *cli.Context) []cli.Flag {
+	if c.Command != nil && c.Command.Name != "" {
+		return c.Command.Flags
+	}
+	return c.App.Flags
+}
+
+// wantFor says what kind of value the flag takes.
+func wantFor(flags []cli.Flag, name string) string {
+	for _, f := range flags {
+		if !slices.Contains(f.Names(), name) {
+			continue
+		}
+		switch f.(type) {
+		case *cli.DurationFlag:
+			return "not a duration (e.g. 500ms, 10s, 2m)"
+		case *cli.IntFlag, *cli.IntSliceFlag:
+			return "not a whole number"
+		case *cli.BoolFlag:
+			return "want true or false"
+		}
+	}
+	return "invalid value"
+}
+
+// closestFlag returns the flag name nearest to name (edit distance ≤ 2), or "".
+func closestFlag(flags []cli.Flag, name string) string {
+	best, bestD := "", 3
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if len(n) < 2 || n == "help" {
+				continue
+			}
+			if d := editDistance(n, name); d < bestD {
+				best, bestD = n, d
+			}
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }

@@ -27,7 +27,8 @@ func cacheCommand(env *appEnv) *cli.Command {
 			if c.Args().Present() {
 				return usageError("cache: unknown command %q (want dir, ls, prune or clean)", c.Args().First())
 			}
-			return cli.ShowSubcommandHelp(c)
+			cli.ShowSubcommandHelp(c)
+			return codeOnly(ExitUsage) // no subcommand: a usage error, after the help
 		},
 		Subcommands: []*cli.Command{
 			{
@@ -51,6 +52,10 @@ func cacheCommand(env *appEnv) *cli.Command {
 					entries, err := build.List(root)
 					if err != nil {
 						return withCode(ExitFnrun, err)
+					}
+					if len(entries) == 0 {
+						fmt.Fprintf(env.stdout, "no binaries in %s\n", root)
+						return nil
 					}
 					printEntries(env.stdout, entries)
 					return nil
@@ -79,7 +84,7 @@ func cacheCommand(env *appEnv) *cli.Command {
 					for _, e := range removed {
 						size += e.Size
 					}
-					fmt.Fprintf(env.stdout, "removed %d entries (%s)\n", len(removed), humanSize(size))
+					fmt.Fprintf(env.stdout, "removed %s (%s)\n", plural(len(removed), "binary", "binaries"), humanSize(size))
 					return nil
 				},
 			},
@@ -94,7 +99,7 @@ func cacheCommand(env *appEnv) *cli.Command {
 					if err != nil {
 						return withCode(ExitFnrun, err)
 					}
-					fmt.Fprintf(env.stdout, "removed %d entries", removed)
+					fmt.Fprintf(env.stdout, "removed %s", plural(removed, "binary", "binaries"))
 					if skipped > 0 {
 						fmt.Fprintf(env.stdout, "; kept %d in use by a running fnrun", skipped)
 					}
@@ -178,4 +183,11 @@ func isCI() bool {
 // a terminal, NO_COLOR is unset and this is not a CI runner.
 func colorOK(tty bool) bool {
 	return tty && os.Getenv("NO_COLOR") == "" && !isCI()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

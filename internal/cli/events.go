@@ -17,11 +17,15 @@ import (
 // It is a slog.Handler so that the runner, build and fetch packages can log
 // through an injected *slog.Logger without knowing about the terminal.
 type textHandler struct {
-	mu    *sync.Mutex
-	w     io.Writer
-	level slog.Level
-	attrs []slog.Attr
+	mu     *sync.Mutex
+	w      io.Writer
+	level  slog.Level
+	attrs  []slog.Attr
+	stamps bool // --timestamps: the time first, as on the program's lines
 }
+
+// stampLayout matches the runner's timestamps on the program's lines.
+const stampLayout = "2006-01-02T15:04:05.000Z07:00"
 
 func newTextHandler(w io.Writer, level slog.Level) *textHandler {
 	return &textHandler{mu: new(sync.Mutex), w: w, level: level}
@@ -59,6 +63,10 @@ func (h *textHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	r.Attrs(write)
 	var b strings.Builder
+	if h.stamps {
+		b.WriteString(r.Time.Format(stampLayout))
+		b.WriteString(" ")
+	}
 	b.WriteString("fnrun: ")
 	if subject != "" {
 		b.WriteString(subject)
@@ -81,19 +89,18 @@ func (h *textHandler) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h *textHandler) WithGroup(string) slog.Handler { return h }
 
-// roundDuration keeps event lines short: 1.234567s → 1.23s, 12.3456ms → 12.3ms.
+// roundDuration keeps event lines short: three significant digits
+// (283.672µs → 284µs, 1.23456s → 1.23s, 975.1ms → 975ms).
 func roundDuration(d time.Duration) time.Duration {
-	switch {
-	case d >= time.Second:
-		return d.Round(10 * time.Millisecond)
-	case d >= time.Millisecond:
-		return d.Round(100 * time.Microsecond)
+	p := time.Duration(1)
+	for d/p >= 1000 {
+		p *= 10
 	}
-	return d
+	return d.Round(p)
 }
 
 // newLogger returns fnrun's event logger for the given flags.
-func newLogger(w io.Writer, format string, quiet, verbose bool) *slog.Logger {
+func newLogger(w io.Writer, format string, quiet, verbose, stamps bool) *slog.Logger {
 	if quiet {
 		return slog.New(slog.DiscardHandler)
 	}
@@ -103,7 +110,10 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) *slog.Logger {
 	}
 	if format == "json" {
 		// Durations as milliseconds (key_ms), not Go's nanoseconds.
-		ms := func(_ []string, a slog.Attr) slog.Attr {
+		ms := func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 && a.Value.Kind() == slog.KindTime {
+				return slog.String(slog.TimeKey, a.Value.Time().Format(stampLayout))
+			}
 			if a.Value.Kind() == slog.KindDuration {
 				return slog.Float64(a.Key+"_ms", float64(a.Value.Duration())/float64(time.Millisecond))
 			}
@@ -111,5 +121,7 @@ func newLogger(w io.Writer, format string, quiet, verbose bool) *slog.Logger {
 		}
 		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: ms})).With("source", "fnrun")
 	}
-	return slog.New(newTextHandler(w, level))
+	h := newTextHandler(w, level)
+	h.stamps = stamps
+	return slog.New(h)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 )
 
@@ -55,7 +56,11 @@ func (c codeOnly) Error() string { return fmt.Sprintf("exit %d", int(c)) }
 
 // report prints err as "fnrun: message" plus its indented detail, and returns
 // the exit code for it.
-func report(w io.Writer, err error) int {
+func report(w io.Writer, err error) int { return reportTo(w, nil, err) }
+
+// reportTo is report; with a JSON logger (--log-format json) the error is one
+// JSON object too: msg, detail, exit_code.
+func reportTo(w io.Writer, jsonLog *slog.Logger, err error) int {
 	if err == nil {
 		return ExitOK
 	}
@@ -70,10 +75,18 @@ func report(w io.Writer, err error) int {
 		code, detail = ee.code, ee.detail
 	}
 	msg := strings.TrimSpace(err.Error())
-	fmt.Fprintf(w, "fnrun: %s\n", firstLine(msg))
 	if rest := restLines(msg); rest != "" && detail == "" {
 		detail = rest
 	}
+	if jsonLog != nil {
+		attrs := []any{"exit_code", code}
+		if detail != "" {
+			attrs = append(attrs, "detail", detail)
+		}
+		jsonLog.Error(firstLine(msg), attrs...)
+		return code
+	}
+	fmt.Fprintf(w, "fnrun: %s\n", firstLine(msg))
 	if detail = strings.TrimRight(detail, "\n"); detail != "" {
 		fmt.Fprintln(w, indent(detail, "    "))
 	}

@@ -21,24 +21,24 @@ const catOutput = "Output"
 // superviseFlags are shared by `exec` and `run`.
 func superviseFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: "restart", Aliases: []string{"r"}, Category: catSupervise, EnvVars: envVar("RESTART"),
+		&cli.BoolFlag{DisableDefaultText: true, Name: "restart", Aliases: []string{"r"}, Category: catSupervise, EnvVars: envVar("RESTART"),
 			Usage: "restart the program whenever it exits (= --policy always)"},
 		&cli.StringFlag{Name: "policy", Value: string(runner.PolicyNever), Category: catSupervise, EnvVars: envVar("POLICY"),
-			Usage: "restart policy: never, on-failure or always"},
-		&cli.IntFlag{Name: "max-restarts", Category: catSupervise, EnvVars: envVar("MAX_RESTARTS"),
-			Usage: "give up after `N` restarts (0 = unlimited)"},
+			Usage: "when to restart (`POLICY`): never, on-failure or always"},
+		&cli.IntFlag{DefaultText: "unlimited", Name: "max-restarts", Category: catSupervise, EnvVars: envVar("MAX_RESTARTS"),
+			Usage: "give up after `N` restarts"},
 		&cli.DurationFlag{Name: "backoff-initial", Value: runner.DefaultBackoffInitial, Category: catSupervise, EnvVars: envVar("BACKOFF_INITIAL"),
-			Usage: "wait after the first failure (0 = no wait); doubles per consecutive failure"},
+			Usage: "wait `D` after the first failure (0 = no wait); doubles per consecutive failure"},
 		&cli.DurationFlag{Name: "backoff-max", Value: runner.DefaultBackoffMax, Category: catSupervise, EnvVars: envVar("BACKOFF_MAX"),
-			Usage: "longest wait between restarts"},
+			Usage: "longest wait `D` between restarts"},
 		&cli.DurationFlag{Name: "backoff-reset", Value: runner.DefaultBackoffReset, Category: catSupervise, EnvVars: envVar("BACKOFF_RESET"),
-			Usage: "a run at least this long resets the backoff"},
+			Usage: "a run at least `D` long resets the backoff"},
 		&cli.StringFlag{Name: "stop-signal", Value: "TERM", Category: catSupervise, EnvVars: envVar("STOP_SIGNAL"),
-			Usage: "signal sent to the process group to stop it"},
+			Usage: "`SIG`nal sent to the process group to stop it (TERM, INT, HUP, QUIT, KILL, USR1, USR2 or 1-64)"},
 		&cli.DurationFlag{Name: "stop-timeout", Value: runner.DefaultStopTimeout, Category: catSupervise, EnvVars: envVar("STOP_TIMEOUT"),
-			Usage: "grace period after the stop signal before SIGKILL"},
-		&cli.DurationFlag{Name: "timeout", Category: catSupervise, EnvVars: envVar("TIMEOUT"),
-			Usage: "stop the program after this long and exit 124 (0 = none)"},
+			Usage: "grace period `D` after the stop signal before SIGKILL"},
+		&cli.DurationFlag{DefaultText: "no limit", Name: "timeout", Category: catSupervise, EnvVars: envVar("TIMEOUT"),
+			Usage: "stop after `D` in all (across restarts) and exit 124"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Category: catSupervise, EnvVars: envVar("ENV"),
 			Usage: "set `KEY=VALUE` in the program's environment (repeatable)"},
 		&cli.StringFlag{Name: "env-file", Category: catSupervise, EnvVars: envVar("ENV_FILE"),
@@ -46,12 +46,12 @@ func superviseFlags() []cli.Flag {
 		&cli.StringFlag{Name: "dir", Aliases: []string{"C"}, Category: catSupervise, EnvVars: envVar("DIR"),
 			Usage: "run the program in `DIR`"},
 		&cli.StringFlag{Name: "name", Category: catOutput, EnvVars: envVar("NAME"),
-			Usage: "name used as the output prefix (default: the program's name)"},
+			Usage: "`NAME` used as the output prefix (default: the program's name)"},
 		&cli.StringFlag{Name: "log-format", Value: "text", Category: catOutput, EnvVars: envVar("LOG_FORMAT"),
-			Usage: "text (name | line) or json (one object per line)"},
-		&cli.BoolFlag{Name: "timestamps", Category: catOutput, EnvVars: envVar("TIMESTAMPS"),
+			Usage: "output `FORMAT`: text (name | line) or json (one object per line)"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "timestamps", Category: catOutput, EnvVars: envVar("TIMESTAMPS"),
 			Usage: "prefix every line with a timestamp"},
-		&cli.BoolFlag{Name: "no-prefix", Category: catOutput, EnvVars: envVar("NO_PREFIX"),
+		&cli.BoolFlag{DisableDefaultText: true, Name: "no-prefix", Category: catOutput, EnvVars: envVar("NO_PREFIX"),
 			Usage: "pass the program's output through unchanged"},
 	}
 }
@@ -59,8 +59,8 @@ func superviseFlags() []cli.Flag {
 // commonFlags are accepted by every command.
 func commonFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, EnvVars: envVar("QUIET"), Usage: "print no fnrun events or progress"},
-		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, EnvVars: envVar("VERBOSE"), Usage: "print more: every event, tool output"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "quiet", Aliases: []string{"q"}, EnvVars: envVar("QUIET"), Usage: "print no fnrun events or progress"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "verbose", Aliases: []string{"v"}, EnvVars: envVar("VERBOSE"), Usage: "print more: every event, tool output"},
 	}
 }
 
@@ -80,6 +80,12 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 		return o, usageError("--policy: %v", err)
 	}
 	o.Policy = p
+	if c.Bool("quiet") && c.Bool("verbose") {
+		return o, usageError("--quiet and --verbose contradict each other")
+	}
+	if c.Bool("smoke") && (c.Bool("restart") || c.IsSet("policy") && p != runner.PolicyNever) {
+		return o, usageError("--smoke runs the program once: it cannot be combined with --restart or --policy %s", p)
+	}
 	o.MaxRestarts = c.Int("max-restarts")
 	if o.MaxRestarts < 0 {
 		return o, usageError("--max-restarts must not be negative")
@@ -110,7 +116,10 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 	}
 	if dir := c.String("dir"); dir != "" {
 		fi, err := os.Stat(dir)
-		if err != nil || !fi.IsDir() {
+		if err != nil {
+			return o, usageError("--dir %s: no such directory", dir)
+		}
+		if !fi.IsDir() {
 			return o, usageError("--dir %s: not a directory", dir)
 		}
 		o.Dir = dir
@@ -132,6 +141,9 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 			return o, usageError("--no-prefix conflicts with --log-format json")
 		}
 		o.Format = runner.FormatRaw
+		if c.Bool("timestamps") {
+			return o, usageError("--timestamps cannot be combined with --no-prefix (output passes through unchanged)")
+		}
 	}
 	o.Timestamps = c.Bool("timestamps")
 	return o, nil

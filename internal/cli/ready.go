@@ -53,8 +53,8 @@ func readyFlags() []cli.Flag {
 		&cli.StringFlag{Name: "ready-tcp", EnvVars: envVar("READY_TCP"), Category: catReady,
 			Usage: "ready when `HOST:PORT` accepts a connection"},
 		&cli.DurationFlag{Name: "ready-timeout", Value: DefaultReadyTimeout, EnvVars: envVar("READY_TIMEOUT"), Category: catReady,
-			Usage: "how long a run may take to become ready"},
-		&cli.BoolFlag{Name: "smoke", EnvVars: envVar("SMOKE"), Category: catReady,
+			Usage: "give each run up to `D` to become ready"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "smoke", EnvVars: envVar("SMOKE"), Category: catReady,
 			Usage: "run once; when ready, stop it and exit 0; not ready or exited early → exit 1"},
 		&cli.IntSliceFlag{Name: "expect-exit", EnvVars: envVar("EXPECT_EXIT"), Category: catReady,
 			Usage: "exit code `N` counts as success (repeatable)"},
@@ -202,7 +202,7 @@ func (r *readiness) event(e runner.Event) {
 			up := float64(e.Uptime) / float64(time.Millisecond)
 			rec.End, rec.UptimeMS = &end, &up
 			if e.Signal != 0 {
-				rec.Signal = e.Signal.String()
+				rec.Signal = runner.SignalName(e.Signal)
 				rec.signalNum = syscall.Signal(e.Signal)
 			} else {
 				code := e.Code

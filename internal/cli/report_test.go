@@ -179,7 +179,7 @@ func TestReport_exec(t *testing.T) {
 	}
 
 	_, rep = runReport(t, dir, "exec", "-q", "--", "helper", "killself")
-	if len(rep.Runs) != 1 || rep.Runs[0].Signal != "killed" || rep.Runs[0].ExitCode != nil || rep.ExitCode != 137 {
+	if len(rep.Runs) != 1 || rep.Runs[0].Signal != "SIGKILL" || rep.Runs[0].ExitCode != nil || rep.ExitCode != 137 {
 		t.Errorf("killed run: report = %+v", rep)
 	}
 }

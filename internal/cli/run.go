@@ -173,6 +173,8 @@ func buildCommand(env *appEnv) *cli.Command {
 			if out := c.String("output"); out != "" {
 				if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 					out = filepath.Join(out, filepath.Base(res.Path))
+				} else if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
+					return usageError("-o %s: no such directory %s", out, filepath.Dir(out))
 				}
 				if err := copyExecutable(res.Path, out); err != nil {
 					return withCode(ExitFnrun, err)
@@ -216,7 +218,7 @@ func (env *appEnv) fetchOnly(c *cli.Context) (root string, co fetch.Checkout, er
 		return "", co, err
 	}
 	if len(extra) > 0 {
-		return "", co, usageError("%s: unexpected arguments after SOURCE: %v", c.Command.Name, extra)
+		return "", co, usageError("%s: unexpected arguments after SOURCE: %s", c.Command.Name, strings.Join(extra, " "))
 	}
 	src, err := parseSource(source)
 	if err != nil {

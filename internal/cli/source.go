@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +27,7 @@ func sourceFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "cache-dir", EnvVars: envVar("CACHE_DIR"), Category: catBuild,
 			Usage: "cache `DIR` (default: the user cache directory + /fnrun)"},
-		&cli.BoolFlag{Name: "update", Aliases: []string{"u"}, EnvVars: envVar("UPDATE"), Category: catBuild,
+		&cli.BoolFlag{DisableDefaultText: true, Name: "update", Aliases: []string{"u"}, EnvVars: envVar("UPDATE"), Category: catBuild,
 			Usage: "resolve @latest, branches and unpinned URLs again instead of reusing the remembered result"},
 	}
 }
@@ -34,7 +37,7 @@ func buildFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "tags", EnvVars: envVar("TAGS"), Category: catBuild, Usage: "comma-separated build tags"},
 		&cli.StringFlag{Name: "ldflags", EnvVars: envVar("LDFLAGS"), Category: catBuild, Usage: "flags for the linker (go build -ldflags)"},
-		&cli.BoolFlag{Name: "race", EnvVars: envVar("RACE"), Category: catBuild, Usage: "build with the race detector"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "race", EnvVars: envVar("RACE"), Category: catBuild, Usage: "build with the race detector"},
 		&cli.StringSliceFlag{Name: "build-flag", EnvVars: envVar("BUILD_FLAG"), Category: catBuild,
 			Usage: "extra `ARG` for go build (repeatable)"},
 	}
@@ -60,6 +63,14 @@ func parseSource(s string) (fetch.Source, error) {
 	src, err := fetch.Parse(s)
 	if err != nil {
 		return src, withCode(ExitUsage, err)
+	}
+	if src.Kind == fetch.KindLocal {
+		if strings.Contains(s, "...") {
+			return src, usageError("%s is a package pattern: name one main package directory, e.g. ./cmd/fn", s)
+		}
+		if _, err := os.Stat(src.Dir); err != nil && strings.Contains(filepath.Base(s), "@") {
+			return src, usageError("%s: a local directory takes no @version (versions are for module paths like example.com/fn@v1.2.0)", s)
+		}
 	}
 	return src, nil
 }
@@ -120,7 +131,11 @@ func (env *appEnv) pinBuild(c *cli.Context, root string, co fetch.Checkout) (bui
 }
 
 func buildRequest(co fetch.Checkout) build.Request {
-	return build.Request{ModuleDir: co.ModuleDir, PackageDir: co.PackageDir, Identity: co.Identity, Source: co.Source, Flags: co.BuildFlags, Env: co.BuildEnv}
+	source := co.Source
+	if co.Identity == "" {
+		source = co.PackageDir // a local source: the absolute directory, for `cache ls`
+	}
+	return build.Request{ModuleDir: co.ModuleDir, PackageDir: co.PackageDir, Identity: co.Identity, Source: source, Flags: co.BuildFlags, Env: co.BuildEnv}
 }
 
 func (env *appEnv) builder(c *cli.Context, root string, progress func(string)) (*build.Builder, error) {
@@ -175,14 +190,23 @@ type progress struct {
 	shown bool
 	off   bool
 	start time.Time
+	log   *slog.Logger // JSON mode: progress goes through the event logger
 }
 
 func (env *appEnv) progress(c *cli.Context) *progress {
-	return &progress{w: env.stderr, live: env.stderrTTY && !isCI(), off: c.Bool("quiet"), start: time.Now()}
+	p := &progress{w: env.stderr, live: env.stderrTTY && !isCI(), off: c.Bool("quiet"), start: time.Now()}
+	if env.jsonLog {
+		p.log = env.log
+	}
+	return p
 }
 
 func (p *progress) say(msg string) {
 	if p.off {
+		return
+	}
+	if p.log != nil {
+		p.log.Info(msg)
 		return
 	}
 	p.mu.Lock()

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,10 +43,11 @@ type sigRouter struct {
 	cancel context.CancelCauseFunc
 	sup    chan *runner.Supervisor
 	quit   chan struct{}
+	log    func() *slog.Logger // fnrun's current event logger
 }
 
-func newSigRouter(cancel context.CancelCauseFunc) *sigRouter {
-	r := &sigRouter{ch: make(chan os.Signal, 4), cancel: cancel, sup: make(chan *runner.Supervisor, 1), quit: make(chan struct{})}
+func newSigRouter(cancel context.CancelCauseFunc, log func() *slog.Logger) *sigRouter {
+	r := &sigRouter{log: log, ch: make(chan os.Signal, 4), cancel: cancel, sup: make(chan *runner.Supervisor, 1), quit: make(chan struct{})}
 	// SIGPIPE is caught so that a write to a closed stdout fails with EPIPE
 	// (handled by pipeGuard) instead of killing fnrun on the spot.
 	signal.Notify(r.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
@@ -63,6 +66,7 @@ func (r *sigRouter) run(ctx context.Context) {
 			switch sig {
 			case syscall.SIGHUP:
 				if sup != nil {
+					r.log().Info("received SIGHUP; restarting")
 					sup.Restart()
 				}
 			case syscall.SIGPIPE:
@@ -75,6 +79,7 @@ func (r *sigRouter) run(ctx context.Context) {
 					continue
 				}
 				stopping = true
+				r.log().Info(fmt.Sprintf("received %s; stopping (send it again to kill at once)", signalName(sig.(syscall.Signal))))
 				if sig == syscall.SIGINT {
 					r.cancel(errInterrupted)
 				} else {
@@ -141,6 +146,14 @@ func (env *appEnv) supervise(c *cli.Context, opts runner.Options, st *reportStat
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errTimedOut)
 		defer cancel()
 	}
+	if timeout > 0 {
+		stopLog := context.AfterFunc(ctx, func() {
+			if errors.Is(context.Cause(ctx), errTimedOut) {
+				env.log.Warn(fmt.Sprintf("--timeout %s expired; stopping", timeout))
+			}
+		})
+		defer stopLog()
+	}
 	rd.install(ctx, &opts, stop)
 	rd.name = opts.Name
 	if addr := rd.busy(ctx); addr != "" {
@@ -184,7 +197,6 @@ func (r *readiness) decide(ctx context.Context, st runner.Status, runErr error, 
 		}
 		return withDetail(ExitSmokeFail, errors.New("smoke test failed: "+what), r.tailText())
 	case errors.Is(cause, errTimedOut):
-		r.log.Warn("timeout expired; program stopped", "timeout", timeout)
 		return codeOnly(ExitTimeout)
 	case errors.Is(cause, errInterrupted):
 		return codeOnly(ExitInterrupt)
@@ -248,5 +260,27 @@ func reasonOf(err error) string {
 	if err == nil || errors.As(err, &c) {
 		return ""
 	}
-	return firstLine(err.Error())
+	reason := firstLine(err.Error())
+	// A build failure's own summary says little: add the first line of the
+	// compiler's output ("./main.go:2:15: undefined: x").
+	var ee *exitError
+	if errors.As(err, &ee) {
+		for _, l := range strings.Split(ee.detail, "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+				reason += ": " + l
+				break
+			}
+		}
+	}
+	return reason
+}
+
+// signalName is SIGTERM for syscall.SIGTERM, and so on.
+func signalName(sig syscall.Signal) string {
+	for name, s := range signals {
+		if s == sig {
+			return "SIG" + name
+		}
+	}
+	return fmt.Sprintf("signal %d", int(sig))
 }

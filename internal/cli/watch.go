@@ -35,10 +35,10 @@ binary and must never restart for nothing.
 
 func watchFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, EnvVars: envVar("WATCH"), Category: "Watch",
+		&cli.BoolFlag{DisableDefaultText: true, Name: "watch", Aliases: []string{"w"}, EnvVars: envVar("WATCH"), Category: "Watch",
 			Usage: "rebuild and restart when the source changes (local sources)"},
 		&cli.DurationFlag{Name: "debounce", Value: watch.DefaultDebounce, EnvVars: envVar("DEBOUNCE"), Category: "Watch",
-			Usage: "wait this long after the last change before rebuilding"},
+			Usage: "wait `D` after the last change before rebuilding"},
 		&cli.StringSliceFlag{Name: "ignore", EnvVars: envVar("IGNORE"), Category: "Watch",
 			Usage: "ignore changes to paths matching `GLOB` (repeatable; ** matches directories)"},
 	}
@@ -175,7 +175,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 	if err := start(current); err != nil {
 		return err
 	}
-	env.log.Info("watching for changes", "roots", len(watchRoots(co.ModuleDir)))
+	env.log.Info("watching for changes", "dirs", strings.Join(watchRoots(co.ModuleDir), ","))
 	req := buildRequest(co)
 	changes := w.Changes()
 	for {
@@ -234,7 +234,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 			release()
 			release = unpin
 			key, current = r.Key, r.Path
-			env.log.Info("rebuilt; restarting", "in", time.Since(began))
+			env.log.Info("rebuilt; restarting", "took", time.Since(began), "changed", describeChange(ch, co.ModuleDir))
 			if sup != nil {
 				replacedAt = started.Load()
 				sup.Replace(current)
@@ -269,12 +269,28 @@ func (env *appEnv) buildFailed(err error, running bool) {
 		detail = d.Detail()
 	}
 	fmt.Fprintf(env.stderr, "fnrun: BUILD FAILED: %s\n", firstLine(err.Error()))
+	if detail = strings.TrimRight(detail, "\n"); detail != "" {
+		fmt.Fprintln(env.stderr, indent(detail, "    "))
+	}
 	if running {
 		fmt.Fprintln(env.stderr, "fnrun: still running the previous build; fix the error to restart")
 	} else {
 		fmt.Fprintln(env.stderr, "fnrun: fix the error to start the program")
 	}
-	if detail = strings.TrimRight(detail, "\n"); detail != "" {
-		fmt.Fprintln(env.stderr, indent(detail, "    "))
+}
+
+// describeChange names what a change touched, relative to the module: the
+// first path and how many more.
+func describeChange(ch watch.Change, moduleDir string) string {
+	if len(ch.Paths) == 0 {
+		return "rescan"
 	}
+	first := ch.Paths[0]
+	if rel, err := filepath.Rel(moduleDir, first); err == nil && !strings.HasPrefix(rel, "..") {
+		first = rel
+	}
+	if n := len(ch.Paths) - 1; n > 0 || ch.Truncated {
+		return fmt.Sprintf("%s and %d more", first, n)
+	}
+	return first
 }
