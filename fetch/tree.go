@@ -29,7 +29,14 @@ func findModuleDir(dir, stop string) (string, error) {
 		}
 		d = parent
 	}
-	return "", fmt.Errorf("no go.mod found in %s or any parent", dir)
+	return "", &NoModuleError{Dir: dir}
+}
+
+// NoModuleError says that a local directory is not inside a Go module.
+type NoModuleError struct{ Dir string }
+
+func (e *NoModuleError) Error() string {
+	return fmt.Sprintf("no go.mod found in %s or any parent", e.Dir)
 }
 
 // importPath returns the import path of pkgDir inside the module at modDir.

@@ -18,8 +18,8 @@ cleanly, with exit code N, or by signal S. When the same outcome repeats and
 the restart after it is quick (a delay below summaryEvery), the first
 quietAfter such cycles are logged in full; after that the exits, and the
 "restarting"/"started" lines around them, are counted instead of logged, and
-a summary line ("clean exits runs=1234 interval=1.001s", or "failures
-runs=1234 code=1 interval=1.001s") is written when an event arrives at least
+a summary line ("more clean exits runs=1234 in=1.001s", or "more failures
+runs=1234 code=1 in=1.001s") is written when an event arrives at least
 summaryEvery after the previous summary. No timer runs for this: a summary
 is only ever written while handling an event, or when Run returns.
 
@@ -42,7 +42,7 @@ const (
 	keyUptime   = "uptime"
 	keyDelay    = "delay"
 	keyRuns     = "runs"
-	keyInterval = "interval"
+	keyInterval = "in"
 	keyErr      = "err"
 )
 
@@ -155,13 +155,13 @@ func (l *eventLog) summary(now time.Time) {
 		if l.last.failed() {
 			var what slog.Attr
 			if l.last.sig != 0 {
-				what = slog.String(keySignal, l.last.sig.String())
+				what = slog.String(keySignal, SignalName(l.last.sig))
 			} else {
 				what = slog.Int(keyCode, l.last.code)
 			}
-			l.log.LogAttrs(context.Background(), slog.LevelWarn, "failures", name, runs, what, interval)
+			l.log.LogAttrs(context.Background(), slog.LevelWarn, "more failures", name, runs, what, interval)
 		} else {
-			l.log.LogAttrs(context.Background(), slog.LevelInfo, "clean exits", name, runs, interval)
+			l.log.LogAttrs(context.Background(), slog.LevelInfo, "more clean exits", name, runs, interval)
 		}
 	}
 	l.count, l.since = 0, now

@@ -28,7 +28,7 @@ func account(t *testing.T, log string) logAccount {
 		switch {
 		case strings.Contains(line, "msg=exited"):
 			a.full++
-		case strings.Contains(line, `msg="clean exits"`), strings.Contains(line, "msg=failures"):
+		case strings.Contains(line, `msg="more clean exits"`), strings.Contains(line, `msg="more failures"`):
 			m := runsAttr.FindStringSubmatch(line)
 			if m == nil {
 				t.Fatalf("summary line without runs: %s", line)
@@ -84,7 +84,7 @@ func TestEventLog_quickFailuresThinned(t *testing.T) {
 	if last := lines[len(lines)-1]; !strings.Contains(last, `level=ERROR msg="gave up"`) || !strings.Contains(last, "runs=1000 code=1") {
 		t.Errorf("last line = %q, want the gave up line", last)
 	}
-	if !strings.Contains(log, "msg=failures name=fake runs=") || !strings.Contains(log, " code=1 interval=") {
+	if !strings.Contains(log, `msg="more failures" name=fake runs=`) || !strings.Contains(log, " code=1 in=") {
 		t.Errorf("no failure summary in:\n%s", log)
 	}
 }
@@ -98,7 +98,7 @@ func TestEventLog_differentFailureAlwaysLogged(t *testing.T) {
 	fakeRuns(l, now, 13, 1, Event{}, 0, time.Millisecond)
 	log := buf.String()
 	for _, want := range []string{
-		"msg=failures name=fake runs=7 code=1 ", // flushed before the next outcome
+		`msg="more failures" name=fake runs=7 code=1 `, // flushed before the next outcome
 		"msg=exited name=fake run=11 signal=SIGKILL",
 		"msg=exited name=fake run=12 code=2",
 		"msg=exited name=fake run=13 code=0",
@@ -107,7 +107,7 @@ func TestEventLog_differentFailureAlwaysLogged(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
 	}
-	if i, j := strings.Index(log, "msg=failures"), strings.Index(log, "run=11 signal"); i < 0 || i > j {
+	if i, j := strings.Index(log, `msg="more failures"`), strings.Index(log, "run=11 signal"); i < 0 || i > j {
 		t.Errorf("pending failures not flushed before the new outcome:\n%s", log)
 	}
 }
@@ -130,7 +130,7 @@ func TestEventLog_stopAlwaysLogged(t *testing.T) {
 	l.event(Event{Kind: EventStopping, Time: now, Run: 11, PID: 111, Signal: syscall.SIGTERM})
 	l.event(Event{Kind: EventExited, Time: now, Run: 11, PID: 111, Code: -1, Signal: syscall.SIGTERM})
 	log := buf.String()
-	for _, want := range []string{`msg="clean exits" name=fake runs=7 `, "msg=stopping", "msg=exited name=fake run=11 signal=SIGTERM"} {
+	for _, want := range []string{`msg="more clean exits" name=fake runs=7 `, "msg=stopping", "msg=exited name=fake run=11 signal=SIGTERM"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}

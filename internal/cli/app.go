@@ -154,8 +154,9 @@ func hasFlag(c *cli.Context, name string) bool {
 
 func versionCommand(env *appEnv) *cli.Command {
 	return &cli.Command{
-		Name:  "version",
-		Usage: "print fnrun's version",
+		Name:   "version",
+		Usage:  "print fnrun's version",
+		Before: noArgs,
 		Action: func(c *cli.Context) error {
 			fmt.Fprintf(env.stdout, "fnrun %s\n", Version)
 			return nil

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -33,6 +34,7 @@ func cacheCommand(env *appEnv) *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name: "dir", Usage: "print the cache directory", Flags: []cli.Flag{dirFlag},
+				Before: noArgs,
 				Action: func(c *cli.Context) error {
 					root, err := cacheDir(c)
 					if err != nil {
@@ -44,6 +46,7 @@ func cacheCommand(env *appEnv) *cli.Command {
 			},
 			{
 				Name: "ls", Usage: "list cached binaries: source, size, last used", Flags: []cli.Flag{dirFlag},
+				Before: noArgs,
 				Action: func(c *cli.Context) error {
 					root, err := cacheDir(c)
 					if err != nil {
@@ -62,7 +65,7 @@ func cacheCommand(env *appEnv) *cli.Command {
 				},
 			},
 			{
-				Name: "prune", Usage: "remove binaries not used recently",
+				Name: "prune", Usage: "remove binaries not used recently", Before: noArgs,
 				Flags: []cli.Flag{dirFlag,
 					&cli.DurationFlag{Name: "older-than", Value: 30 * 24 * time.Hour, EnvVars: envVar("PRUNE_OLDER_THAN"),
 						Usage: "remove entries last used longer ago than this (0 = any age)"},
@@ -89,7 +92,7 @@ func cacheCommand(env *appEnv) *cli.Command {
 				},
 			},
 			{
-				Name: "clean", Usage: "remove every cached binary", Flags: []cli.Flag{dirFlag},
+				Name: "clean", Usage: "remove every cached binary", Flags: []cli.Flag{dirFlag}, Before: noArgs,
 				Action: func(c *cli.Context) error {
 					root, err := cacheDir(c)
 					if err != nil {
@@ -190,4 +193,12 @@ func plural(n int, one, many string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %s", n, many)
+}
+
+// noArgs refuses positional arguments for commands that take none.
+func noArgs(c *cli.Context) error {
+	if c.Args().Present() {
+		return usageError("%s: unexpected argument %q", strings.TrimPrefix(c.Command.HelpName, "fnrun "), c.Args().First())
+	}
+	return nil
 }

@@ -90,6 +90,9 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 	if o.MaxRestarts < 0 {
 		return o, usageError("--max-restarts must not be negative")
 	}
+	if o.MaxRestarts > 0 && p == runner.PolicyNever && !c.Bool("smoke") {
+		fmt.Fprintf(c.App.ErrWriter, "fnrun: note: --max-restarts has no effect with --policy never (add -r or --policy on-failure)\n")
+	}
 	if c.IsSet("stop-timeout") && c.Duration("stop-timeout") == 0 {
 		return o, usageError("--stop-timeout must be positive (for an immediate kill use --stop-signal KILL)")
 	}

@@ -20,14 +20,17 @@ import (
 	"github.com/fnrun/fnrun/internal/cache"
 )
 
-const catBuild = "Build"
+const (
+	catBuild  = "Build"
+	catSource = "Source"
+)
 
 // sourceFlags are shared by `run`, `build` and `fetch`.
 func sourceFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "cache-dir", EnvVars: envVar("CACHE_DIR"), Category: catBuild,
+		&cli.StringFlag{Name: "cache-dir", EnvVars: envVar("CACHE_DIR"), Category: catSource,
 			Usage: "cache `DIR` (default: the user cache directory + /fnrun)"},
-		&cli.BoolFlag{DisableDefaultText: true, Name: "update", Aliases: []string{"u"}, EnvVars: envVar("UPDATE"), Category: catBuild,
+		&cli.BoolFlag{DisableDefaultText: true, Name: "update", Aliases: []string{"u"}, EnvVars: envVar("UPDATE"), Category: catSource,
 			Usage: "resolve @latest, branches and unpinned URLs again instead of reusing the remembered result"},
 	}
 }
@@ -85,6 +88,10 @@ func (env *appEnv) fetchSource(c *cli.Context, root string, src fetch.Source) (f
 	}
 	co, err := f.Fetch(c.Context, src)
 	if err != nil {
+		if nm := (*fetch.NoModuleError)(nil); errors.As(err, &nm) {
+			// The one local mistake with an obvious fix.
+			return co, withDetail(ExitFnrun, err, "make it a module first: cd "+nm.Dir+" && go mod init NAME")
+		}
 		return co, toolError(c, err)
 	}
 	if co.Stale {
