@@ -2,9 +2,11 @@ package build
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -39,6 +41,38 @@ func goWrapper(t *testing.T) (binDir, logFile string) {
 		t.Fatal(err)
 	}
 	return binDir, logFile
+}
+
+// stuckCompiler writes a -toolexec script under which the compiler of
+// package main never finishes: it writes its pid to pidFile and sleeps for an
+// hour, so it ends sooner only if signalled. Other tools run normally.
+func stuckCompiler(t *testing.T, pidFile string) (toolexec string) {
+	t.Helper()
+	toolexec = filepath.Join(t.TempDir(), "toolexec")
+	script := "#!/bin/sh\ncase \" $* \" in *\" -p main \"*)\n" +
+		"\techo $$ > '" + pidFile + ".tmp' && mv '" + pidFile + ".tmp' '" + pidFile + "'\n" +
+		"\texec sleep 3600;;\nesac\nexec \"$@\"\n"
+	if err := os.WriteFile(toolexec, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return toolexec
+}
+
+// readPidFile returns the pid in path, or 0 if there is none yet.
+func readPidFile(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
 }
 
 // goRuns returns how many times the wrapper ran `go sub`.

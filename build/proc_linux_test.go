@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -67,12 +66,7 @@ func TestBuilder_Build_ParentKilledStopsGo(t *testing.T) {
 	}
 	// The compiler of package main never finishes: without the parent-death
 	// signal, go build would wait for it for ever.
-	toolexec := filepath.Join(tmp, "toolexec")
-	if err := os.WriteFile(toolexec, []byte("#!/bin/sh\ncase \" $* \" in *\" -p main \"*)\n"+
-		"\techo $$ > '"+compilePidFile+".tmp' && mv '"+compilePidFile+".tmp' '"+compilePidFile+"'\n"+
-		"\texec sleep 3600;;\nesac\nexec \"$@\"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	toolexec := stuckCompiler(t, compilePidFile)
 	mod := helloModule(t, "never built")
 
 	helper := exec.Command(os.Args[0], "-test.run=^TestBuildHelperProcess$")
@@ -107,31 +101,16 @@ func TestBuilder_Build_ParentKilledStopsGo(t *testing.T) {
 
 	helper.Process.Kill()
 	<-exited
-	timeout := time.After(30 * time.Second)
+	// SIGKILL is sent at once, but a loaded system may take its time to
+	// schedule the death: be generous.
+	timeout := time.After(60 * time.Second)
 	for running(goPid) {
 		select {
 		case <-time.After(5 * time.Millisecond):
 		case <-timeout:
-			t.Fatalf("go build (pid %d) still running after its parent was killed", goPid)
+			t.Fatalf("go build (pid %d) still running 60s after its parent was killed", goPid)
 		}
 	}
-}
-
-// readPidFile returns the pid in path, or 0 if there is none yet.
-func readPidFile(t *testing.T, path string) int {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pid
 }
 
 // running reports whether pid exists and is not a zombie.
