@@ -110,6 +110,11 @@ func (env *appEnv) buildCheckout(c *cli.Context, root string, co fetch.Checkout)
 	}
 	res, err := b.Build(c.Context, buildRequest(co))
 	if err != nil {
+		var nm *build.NotMainError
+		if co.Identity == "" && errors.As(err, &nm) && len(nm.Mains) > 0 {
+			// A local source: list the main packages as SOURCEs to paste.
+			return res, withDetail(ExitFnrun, err, "main packages in this module:\n\t"+strings.Join(localMains(co, nm.Mains), "\n\t"))
+		}
 		return res, toolError(c, err)
 	}
 	if !res.CacheHit {
@@ -233,4 +238,33 @@ func (p *progress) done() {
 		fmt.Fprint(p.w, "\r\033[K")
 		p.shown = false
 	}
+}
+
+// localMains turns the import paths of a local module's main packages into
+// directories relative to the working directory ("./cmd/fn"), as a user
+// would type them after `fnrun run`.
+func localMains(co fetch.Checkout, mains []string) []string {
+	rel, err := filepath.Rel(co.ModuleDir, co.PackageDir)
+	if err != nil {
+		return mains
+	}
+	modPath := co.ImportPath
+	if rel != "." {
+		modPath = strings.TrimSuffix(co.ImportPath, "/"+filepath.ToSlash(rel))
+	}
+	wd, _ := os.Getwd()
+	out := make([]string, 0, len(mains))
+	for _, m := range mains {
+		sub, ok := strings.CutPrefix(m, modPath)
+		if !ok || (sub != "" && sub[0] != '/') {
+			out = append(out, m)
+			continue
+		}
+		dir := filepath.Join(co.ModuleDir, filepath.FromSlash(sub))
+		if r, err := filepath.Rel(wd, dir); err == nil && !strings.HasPrefix(r, "..") {
+			dir = "." + string(filepath.Separator) + r
+		}
+		out = append(out, dir)
+	}
+	return out
 }
