@@ -96,8 +96,10 @@ func lookProgram(name string, environ []string) (string, error) {
 		}
 	}
 	for _, dir := range filepath.SplitList(pathList) {
-		if dir == "" {
-			dir = "."
+		if !filepath.IsAbs(dir) {
+			// An empty or relative PATH entry would run a program from
+			// the current directory (exec.LookPath refuses it too: ErrDot).
+			continue
 		}
 		p := filepath.Join(dir, name)
 		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
