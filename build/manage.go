@@ -39,9 +39,14 @@ type Entry struct {
 
 // List returns the cache entries under root, most recently used first.
 // Directories that are not complete entries are skipped; symlinks are never
-// followed.
+// followed: a bin/ that is a symlink (or not a directory) holds no entries.
 func List(root string) ([]Entry, error) {
 	binDir := filepath.Join(root, cache.BinDir)
+	if ok, err := isRealDir(binDir); err != nil {
+		return nil, fmt.Errorf("list cache: %w", err)
+	} else if !ok {
+		return nil, nil
+	}
 	shards, err := os.ReadDir(binDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -54,7 +59,13 @@ func List(root string) ([]Entry, error) {
 		if !s.IsDir() || len(s.Name()) != 2 { // IsDir is false for symlinks
 			continue
 		}
-		keys, err := os.ReadDir(filepath.Join(binDir, s.Name()))
+		sp := filepath.Join(binDir, s.Name())
+		if ok, err := isRealDir(sp); err != nil {
+			return nil, fmt.Errorf("list cache: %w", err)
+		} else if !ok { // replaced since ReadDir
+			continue
+		}
+		keys, err := os.ReadDir(sp)
 		if err != nil {
 			return nil, fmt.Errorf("list cache: %w", err)
 		}
@@ -62,7 +73,10 @@ func List(root string) ([]Entry, error) {
 			if !k.IsDir() || !isHexHash(k.Name()) || k.Name()[:2] != s.Name() {
 				continue
 			}
-			dir := filepath.Join(binDir, s.Name(), k.Name())
+			dir := filepath.Join(sp, k.Name())
+			if ok, _ := isRealDir(dir); !ok {
+				continue
+			}
 			if e, ok := readEntry(dir); ok {
 				e.InUse = inUse(dir)
 				entries = append(entries, e)
@@ -98,6 +112,11 @@ func readEntry(dir string) (Entry, bool) {
 // are not in removed. Each entry is renamed out of bin/ under its build lock
 // and its pin lock before being deleted, so no reader sees half an entry and
 // no concurrent build is disturbed. Stale temporary entries are swept as well.
+//
+// Symlinks under root are never followed: a bin/ (or bin/<shard>/, or entry
+// directory) that is a symlink is left alone and holds no entries; a tmp/ or
+// fp/ that is a symlink or not a directory is removed itself, never what it
+// points to, as CleanEntries does.
 func Prune(root string, olderThan time.Duration, keep int) (removed []Entry, err error) {
 	entries, err := List(root)
 	if err != nil {
@@ -130,12 +149,27 @@ func removeEntry(root, key string) (bool, error) {
 		return false, err
 	}
 	defer unlock()
+	// Never lock, rename or remove through a symlink: bin/, bin/<shard>/ and
+	// the entry directory must all be real directories.
+	dir := entryDir(root, key)
+	for _, d := range []string{filepath.Dir(filepath.Dir(dir)), filepath.Dir(dir), dir} {
+		ok, err := isRealDir(d)
+		if err != nil {
+			return false, fmt.Errorf("prune cache entry %s: %w", key, err)
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	if err := dropNonDir(filepath.Join(root, cache.TmpDir)); err != nil {
+		return false, fmt.Errorf("prune cache entry %s: %w", key, err)
+	}
 	trash, err := cache.TempDir(root, "prune-")
 	if err != nil {
 		return false, err
 	}
 	defer os.RemoveAll(trash)
-	st, err := moveAside(entryDir(root, key), filepath.Join(trash, key))
+	st, err := moveAside(dir, filepath.Join(trash, key))
 	if err != nil {
 		return false, fmt.Errorf("prune cache entry %s: %w", key, err)
 	}
@@ -162,10 +196,8 @@ func Clean(root string) error {
 // removed counts the entry directories removed, skipped the pinned ones kept.
 func CleanEntries(root string) (removed, skipped int, err error) {
 	tmpDir := filepath.Join(root, cache.TmpDir)
-	if fi, err := os.Lstat(tmpDir); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if err := os.Remove(tmpDir); err != nil { // never move anything through a symlink
-			return 0, 0, fmt.Errorf("clean cache: %w", err)
-		}
+	if err := dropNonDir(tmpDir); err != nil { // never move anything through a symlink
+		return 0, 0, fmt.Errorf("clean cache: %w", err)
 	}
 	binDir := filepath.Join(root, cache.BinDir)
 	fi, err := os.Lstat(binDir)
@@ -203,7 +235,9 @@ func cleanBin(binDir, trash string) (removed, skipped int, err error) {
 	}
 	for _, s := range shards {
 		sp := filepath.Join(binDir, s.Name())
-		if !s.IsDir() { // IsDir is false for symlinks
+		if ok, err := isRealDir(sp); err != nil {
+			return removed, skipped, err
+		} else if !ok { // a symlink (never followed) or a file
 			if err := os.Remove(sp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return removed, skipped, err
 			}
@@ -215,7 +249,9 @@ func cleanBin(binDir, trash string) (removed, skipped int, err error) {
 		}
 		for _, k := range keys {
 			kp := filepath.Join(sp, k.Name())
-			if !k.IsDir() {
+			if ok, err := isRealDir(kp); err != nil {
+				return removed, skipped, err
+			} else if !ok { // a symlink (never followed) or a file
 				if err := os.Remove(kp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return removed, skipped, err
 				}
@@ -239,13 +275,19 @@ func cleanBin(binDir, trash string) (removed, skipped int, err error) {
 }
 
 // SweepTmp removes entries of root/tmp last modified more than olderThan ago:
-// leftovers of builds that were killed midway.
+// leftovers of builds that were killed midway. A root/tmp that is a symlink
+// (or not a directory) is removed itself, never followed.
 func SweepTmp(root string, olderThan time.Duration) error {
 	return sweepDir(filepath.Join(root, cache.TmpDir), olderThan)
 }
 
-// sweepDir removes the entries of dir modified more than olderThan ago.
+// sweepDir removes the entries of dir modified more than olderThan ago. A dir
+// that is a symlink or not a directory is removed itself, never followed;
+// entries that are symlinks are removed as links.
 func sweepDir(dir string, olderThan time.Duration) error {
+	if err := dropNonDir(dir); err != nil {
+		return fmt.Errorf("sweep cache: %w", err)
+	}
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -265,4 +307,37 @@ func sweepDir(dir string, olderThan time.Duration) error {
 		}
 	}
 	return first
+}
+
+// isRealDir reports whether path is a directory and not a symlink to one. A
+// missing path is not an error.
+func isRealDir(path string) (bool, error) {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return fi.IsDir(), nil // false for a symlink
+}
+
+// dropNonDir removes path if it exists and is not a real directory: a symlink
+// (the link itself, never what it points to) or a file. The cache only ever
+// puts directories there.
+func dropNonDir(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.IsDir() {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }

@@ -73,8 +73,15 @@ const (
 
 // moveAside renames the entry directory dir to dest unless it is pinned. It
 // holds the entry's pin lock exclusively while renaming, so a concurrent Pin
-// either pins the entry first (and the entry stays) or fails.
+// either pins the entry first (and the entry stays) or fails. A dir that is a
+// symlink or not a directory is left alone (gone): nothing is locked, created
+// or renamed through it.
 func moveAside(dir, dest string) (removeStatus, error) {
+	if ok, err := isRealDir(dir); err != nil {
+		return 0, err
+	} else if !ok {
+		return gone, nil
+	}
 	lockPath := filepath.Join(dir, pinFile)
 	release := func() {}
 	fi, err := os.Lstat(lockPath)
