@@ -60,7 +60,9 @@ func Ensure(dir string) error {
 	return nil
 }
 
-// Sub returns root/name, creating it with mode 0700 when missing.
+// Sub returns root/name, creating it with mode 0700 when missing. It refuses
+// a name that is a symlink or not a directory: nothing in the cache is ever
+// written through a link to somewhere else.
 func Sub(root, name string) (string, error) {
 	if err := Ensure(root); err != nil {
 		return "", err
@@ -68,6 +70,13 @@ func Sub(root, name string) (string, error) {
 	dir := filepath.Join(root, name)
 	if err := os.Mkdir(dir, DirMode); err != nil && !os.IsExist(err) {
 		return "", fmt.Errorf("create cache directory: %w", err)
+	}
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return "", fmt.Errorf("cache directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("cache directory %s is not a directory (a symlink?): remove it", dir)
 	}
 	return dir, nil
 }

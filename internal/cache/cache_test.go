@@ -105,3 +105,19 @@ func TestLock_ContextCancelled(t *testing.T) {
 		t.Fatal("Lock with a cancelled context succeeded while held")
 	}
 }
+
+func TestSub_RefusesSymlink(t *testing.T) {
+	root, victim := t.TempDir(), t.TempDir()
+	if err := os.Symlink(victim, filepath.Join(root, LockDir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Sub(root, LockDir); err == nil {
+		t.Fatal("Sub through a symlink succeeded")
+	}
+	if _, err := Lock(context.Background(), root, "k"); err == nil {
+		t.Fatal("Lock through a symlinked locks/ succeeded")
+	}
+	if ents, _ := os.ReadDir(victim); len(ents) != 0 {
+		t.Errorf("%d files written through the symlink", len(ents))
+	}
+}
