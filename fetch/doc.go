@@ -10,11 +10,17 @@
 // without a fixed ref) resolved to is remembered in root/resolve so that later
 // runs work offline until an update is asked for. A published checkout is
 // complete (go.sum filled in before publishing) and read-only: it is built
-// with Checkout.BuildFlags (-mod=readonly) and never written again.
+// with Checkout.BuildFlags (-mod=readonly -buildvcs=false) and never written
+// again. Version control metadata (.git, .hg, .svn, .bzr, fossil) is removed
+// from archives and module copies, and no go command fetch runs looks at
+// version control (-buildvcs=false): a fetched tree's configuration must not
+// run commands.
 //
-// A password in a getter URL is used for the download but never shown or
-// stored: progress, errors, records, Checkout.Source and Identity carry the
-// URL with "xxxxx" in its place (Source.Redacted).
+// Credentials in a getter URL (a password, a token given as the user name,
+// the values of query parameters such as a signature) are used for the
+// download but never shown or stored: progress, errors, records,
+// Checkout.Source and Identity carry the URL with "xxxxx" in their place
+// (Source.Redacted; see redact.go for the rules).
 //
 // The package never prints and never exits: progress goes to the injected
 // callback and logger, failures come back as *ParseError or *Error.

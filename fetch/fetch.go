@@ -25,7 +25,9 @@ const (
 // The checkout is the main module, published read-only with a go.sum that
 // fetch completed before publishing (verified as usual against GOSUMDB):
 // the build must never write into it, whatever the user's GOFLAGS say.
-var buildFlags = []string{"-mod=readonly"}
+// And the go command must not run a version control tool in it: a fetched
+// repository's own configuration (core.fsmonitor, hooks) would run commands.
+var buildFlags = []string{"-mod=readonly", "-buildvcs=false"}
 
 // buildEnv is appended to the build environment of non-local checkouts: a
 // user's go.work must not take the checkout over.
@@ -50,7 +52,7 @@ type Checkout struct {
 	ImportPath string // import path of that package
 	Identity   string // immutable identity of the content; "" for local sources; never holds credentials
 	Version    string // resolved module version or git commit; "" for local and archives
-	Source     string // the SOURCE as given, with a URL password replaced by "xxxxx"
+	Source     string // the SOURCE as given, with URL credentials replaced by "xxxxx" (Source.Redacted)
 
 	// BuildFlags and BuildEnv must be added to go build for this checkout
 	// (flags before the package, env entries after the user's environment).
@@ -63,8 +65,8 @@ type Checkout struct {
 
 // Error is a failed fetch. Its message is one line, "fetch SOURCE: cause";
 // Output holds the underlying tool's output, for verbose display. Errors
-// returned by Fetch have the password of a URL (in Source, the message and
-// Output) replaced by "xxxxx".
+// returned by Fetch have the credentials of a URL (in Source, the message
+// and Output) replaced by "xxxxx".
 type Error struct {
 	Source string
 	Op     string // "resolve", "download", "copy", "locate" …

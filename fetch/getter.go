@@ -30,8 +30,12 @@ Before publishing, the module of the requested package (and, best effort,
 every other module of the tree) is completed by prepareTree, and the tree
 made read-only.
 
-Credentials in the URL (https://user:token@host/…) are used as given but
-never shown or stored: see redact.go.
+Credentials in the URL (https://user:token@host/…, https://TOKEN@host/…,
+?X-Amz-Signature=…) are used as given but never shown or stored: see
+redact.go. Version control metadata is removed from an extracted archive
+before it is hashed and prepared (removeVCSMetadata); a clone keeps the
+.git that git itself wrote, with its origin reset to a URL without
+credentials.
 */
 
 var fullCommit = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
@@ -47,15 +51,16 @@ func getterURL(raw string) (forced string, u *url.URL, err error) {
 	return forced, u, err
 }
 
-// identityURL is the URL as it appears in a git identity: no credentials,
-// no ref.
+// identityURL is the URL as it appears in a git identity: no user
+// information, no ref, and the values of other query parameters redacted
+// (the identity also holds the commit, which names the content).
 func identityURL(u *url.URL) string {
 	c := *u
 	c.User = nil
 	q := c.Query()
 	q.Del("ref")
 	q.Del("depth")
-	c.RawQuery = q.Encode()
+	c.RawQuery = redactQuery(q.Encode())
 	return c.String()
 }
 
@@ -170,6 +175,9 @@ func (f *Fetcher) resolveGetter(ctx context.Context, src Source, u *url.URL, isG
 		if err := makeWritable(dst); err != nil {
 			return fail("download", err)
 		}
+		if err := removeVCSMetadata(dst); err != nil {
+			return fail("download", err)
+		}
 		sum, err := hashTree(dst)
 		if err != nil {
 			return fail("download", err)
@@ -252,7 +260,8 @@ func locate(tree string, src Source, isArchive bool) (modDir, pkgDir string, err
 	}
 	modDir, err = findModuleDir(pkgDir, tree)
 	if err != nil {
-		return "", "", err
+		// Not a *NoModuleError: there is no directory to run go mod init in.
+		return "", "", errors.New("the source has no go.mod")
 	}
 	return modDir, pkgDir, nil
 }

@@ -22,7 +22,15 @@ an update path that leaves deleted files behind. Detection stays go-getter's.
 Here: clone with "--" before the URL into a directory that does not exist,
 resolve the ref to a commit ourselves (tag, then branch, then commit), check
 that commit out detached, update submodules, all with an environment that
-never prompts and allows only ordinary transports (no ext::, no fd::).
+never prompts.
+
+Transports: git's own protocol policy applies (GIT_ALLOW_PROTOCOL is left
+to the user). ext:: is refused outright (protocol.ext.allow=never), and the
+submodules of a remote repository may not use the file transport or a
+local path (protocol.file.allow=never): otherwise a repository could make
+us clone any local repository into the checkout (CVE-2022-39253). Such a
+submodule makes the fetch fail. Only when the repository itself is local
+(file://) do its submodules get git's default policy.
 */
 
 type gitGetter struct {
@@ -59,7 +67,8 @@ func (g *gitGetter) Get(ctx context.Context, req *getter.Request) error {
 	if err := os.MkdirAll(filepath.Dir(req.Dst), 0o700); err != nil {
 		return err
 	}
-	if _, err := gitOutput(ctx, g.env, "", "clone", "--quiet", "--no-checkout", "--", u.String(), req.Dst); err != nil {
+	noExt := []string{"-c", "protocol.ext.allow=never"}
+	if _, err := gitOutput(ctx, g.env, "", append(noExt, "clone", "--quiet", "--no-checkout", "--", u.String(), req.Dst)...); err != nil {
 		return err
 	}
 	target := "HEAD"
@@ -74,17 +83,21 @@ func (g *gitGetter) Get(ctx context.Context, req *getter.Request) error {
 		return err
 	}
 	if _, err := os.Stat(filepath.Join(req.Dst, ".gitmodules")); err == nil {
-		if _, err := gitOutput(ctx, g.env, req.Dst, "submodule", "update", "--init", "--recursive", "--quiet"); err != nil {
+		args := append([]string(nil), noExt...)
+		if u.Scheme != "file" {
+			args = append(args, "-c", "protocol.file.allow=never")
+		}
+		args = append(args, "submodule", "update", "--init", "--recursive", "--quiet")
+		if _, err := gitOutput(ctx, g.env, req.Dst, args...); err != nil {
 			return err
 		}
 	}
-	// The clone remembers its remote: not with the password.
-	if pw, ok := u.User.Password(); ok && pw != "" {
-		c := u
-		c.User = url.User(u.User.Username())
-		if _, err := gitOutput(ctx, g.env, req.Dst, "remote", "set-url", "origin", c.String()); err != nil {
-			return err
-		}
+	// The clone remembers its remote: not with any credentials.
+	c := u
+	c.User = nil
+	c.RawQuery = redactQuery(c.RawQuery)
+	if _, err := gitOutput(ctx, g.env, req.Dst, "remote", "set-url", "origin", c.String()); err != nil {
+		return err
 	}
 	return nil
 }
@@ -116,7 +129,15 @@ func (e *gitError) Error() string {
 	if msg == "" {
 		msg = e.err.Error()
 	}
-	return "git " + e.args[0] + ": " + msg
+	return "git " + gitSubcommand(e.args) + ": " + msg
+}
+
+// gitSubcommand returns the subcommand of git args, after any -c options.
+func gitSubcommand(args []string) string {
+	for len(args) > 2 && args[0] == "-c" {
+		args = args[2:]
+	}
+	return args[0]
 }
 
 func (e *gitError) Unwrap() error { return e.err }
@@ -146,13 +167,10 @@ func gitOutput(ctx context.Context, env []string, dir string, args ...string) (s
 	return strings.TrimSpace(stdout.String()), nil
 }
 
-// gitEnv is the environment of git commands: the user's, never prompting,
-// and limited to ordinary transports unless the user chose otherwise.
+// gitEnv is the environment of git commands: the user's, never prompting.
+// GIT_ALLOW_PROTOCOL is not set: it would override git's protocol.*.allow
+// policy (see gitGetter).
 func (f *Fetcher) gitEnv() []string {
 	env := append([]string(nil), f.env...)
-	env = append(env, "GIT_TERMINAL_PROMPT=0", "GCM_INTERACTIVE=never")
-	if f.getenv("GIT_ALLOW_PROTOCOL") == "" {
-		env = append(env, "GIT_ALLOW_PROTOCOL=file:git:http:https:ssh")
-	}
-	return env
+	return append(env, "GIT_TERMINAL_PROMPT=0", "GCM_INTERACTIVE=never")
 }

@@ -186,6 +186,9 @@ func (f *Fetcher) copyModule(ctx context.Context, d modDownload, rel string) err
 	if err := copyTree(tree, d.Dir); err != nil {
 		return err
 	}
+	if err := removeVCSMetadata(tree); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -214,7 +217,9 @@ func (f *Fetcher) goModDownload(ctx context.Context, mods []string, query string
 	var stdout, stderr bytes.Buffer
 	cmd := command(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = f.goEnv()
+	if cmd.Env, err = f.goEnv(); err != nil {
+		return nil, "", err
+	}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	f.log.Debug("fetch: run", "dir", dir, "args", args)
 	runErr := cmd.Run()
@@ -249,8 +254,9 @@ func cleanGoError(s string) string {
 }
 
 // goEnv is the environment of go commands: the user's, with the local
-// toolchain unless GOTOOLCHAIN is set, module mode, and no workspace.
-func (f *Fetcher) goEnv() []string {
+// toolchain unless GOTOOLCHAIN is set, module mode, no workspace, and a
+// private HOME when there is none.
+func (f *Fetcher) goEnv() ([]string, error) {
 	env := append([]string(nil), f.env...)
 	if f.getenv("GOTOOLCHAIN") == "" {
 		env = append(env, "GOTOOLCHAIN=local")
@@ -259,11 +265,28 @@ func (f *Fetcher) goEnv() []string {
 	if f.getenv("GIT_TERMINAL_PROMPT") == "" {
 		env = append(env, "GIT_TERMINAL_PROMPT=0")
 	}
-	if f.getenv("HOME") == "" && os.Getenv("HOME") == "" {
-		env = append(env, "HOME="+os.TempDir())
+	if f.getenv("HOME") == "" {
+		// The go command needs a home for its defaults (GOENV, GOPATH,
+		// GOCACHE): never a shared directory such as /tmp, where another
+		// user could plant a go env file. A private one in the cache.
+		home, err := cache.Sub(f.root, homeDir)
+		if err != nil {
+			return nil, fmt.Errorf("HOME is not set, and no private home for the go command: %w", err)
+		}
+		if fi, err := os.Lstat(home); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("HOME is not set, and %s is not a directory", home)
+		}
+		if err := os.Chmod(home, 0o700); err != nil {
+			return nil, fmt.Errorf("HOME is not set, and no private home for the go command: %w", err)
+		}
+		env = append(env, "HOME="+home)
 	}
-	return env
+	return env, nil
 }
+
+// homeDir is the directory of the cache used as HOME by the go command
+// when the environment has none.
+const homeDir = "home"
 
 // hasGoFiles reports whether dir is a directory holding a .go file.
 func hasGoFiles(dir string) bool {

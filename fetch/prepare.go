@@ -29,8 +29,12 @@ completes it the way `go build -mod=mod` would have:
     or package path at the same version) build too;
  3. `go list -mod=readonly -deps` of the requested package, to be sure.
 
-Then every file of the tree is made read-only (directories stay writable so
-that the cache can be cleaned with an ordinary recursive remove).
+Every go command runs with -buildvcs=false: a fetched tree's version
+control metadata must never make it run git (or hg, …) there.
+
+Then every file of the tree is made read-only, and directories lose their
+group and other write bits (they stay writable by the owner so that the
+cache can be cleaned with an ordinary recursive remove).
 A later build needs only the module cache: it works offline.
 */
 
@@ -74,7 +78,11 @@ func (f *Fetcher) goRun(ctx context.Context, dir string, args ...string) error {
 	var stderr bytes.Buffer
 	cmd := command(ctx, "go", args...)
 	cmd.Dir = dir
-	cmd.Env = f.goEnv()
+	env, err := f.goEnv()
+	if err != nil {
+		return err
+	}
+	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	f.log.Debug("fetch: run", "dir", dir, "args", args)
 	if err := cmd.Run(); err != nil {
@@ -92,7 +100,7 @@ func (f *Fetcher) goRun(ctx context.Context, dir string, args ...string) error {
 func (f *Fetcher) prepareTree(ctx context.Context, tree, modDir, pkgDir, what string) error {
 	f.progress("downloading dependencies of %s", what)
 	listDeps := func(flags ...string) []string {
-		return append([]string{"list", "-deps", "-test=false", "-f", "{{.ImportPath}}"}, flags...)
+		return append([]string{"list", "-buildvcs=false", "-deps", "-test=false", "-f", "{{.ImportPath}}"}, flags...)
 	}
 	if err := f.goRun(ctx, pkgDir, listDeps("-mod=mod", ".")...); err != nil {
 		return err
@@ -143,24 +151,66 @@ func findModules(tree string) []string {
 	return mods
 }
 
-// makeReadOnly removes write permission from every regular file in dir.
+// makeReadOnly removes write permission from every regular file in dir,
+// and group and other write permission from every directory.
 func makeReadOnly(dir string) error {
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.Type().IsRegular() {
+		var mask fs.FileMode
+		switch {
+		case d.IsDir():
+			mask = 0o022
+		case d.Type().IsRegular():
+			mask = 0o222
+		default:
 			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
 			return err
 		}
-		if perm := info.Mode().Perm(); perm&0o222 != 0 {
-			return os.Chmod(p, perm&^0o222)
+		if perm := info.Mode().Perm(); perm&mask != 0 {
+			return os.Chmod(p, perm&^mask)
 		}
 		return nil
 	})
+}
+
+// vcsMetadata are the names of version control metadata (directories, or
+// files pointing elsewhere) that make the go command or a user's tools run
+// a version control tool, configured by the fetched content, in the tree.
+var vcsMetadata = map[string]bool{
+	".git": true, ".hg": true, ".svn": true, ".bzr": true,
+	".fslckout": true, "_FOSSIL_": true,
+}
+
+// removeVCSMetadata removes version control metadata at any depth of dir,
+// an extracted archive or module copy (never a clone, whose .git is ours).
+func removeVCSMetadata(dir string) error {
+	var found []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir && vcsMetadata[d.Name()] {
+			found = append(found, p)
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range found {
+		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // prepareError turns a prepareTree failure into an *Error of src.

@@ -22,7 +22,7 @@ func TestFetcher_Fetch_moduleTreeImmutable(t *testing.T) {
 	} {
 		t.Run(tt.source, func(t *testing.T) {
 			co := fetch(t, f, tt.source)
-			if want := []string{"-mod=readonly"}; !reflect.DeepEqual(co.BuildFlags, want) {
+			if want := []string{"-mod=readonly", "-buildvcs=false"}; !reflect.DeepEqual(co.BuildFlags, want) {
 				t.Errorf("BuildFlags = %q, want %q", co.BuildFlags, want)
 			}
 			if _, err := os.Stat(filepath.Join(co.ModuleDir, "go.sum")); err != nil {
@@ -36,6 +36,11 @@ func TestFetcher_Fetch_moduleTreeImmutable(t *testing.T) {
 				if err == nil && d.Type().IsRegular() {
 					if info, err := d.Info(); err == nil && info.Mode().Perm()&0o222 != 0 {
 						t.Errorf("%s is writable: %v", p, info.Mode())
+					}
+				}
+				if err == nil && d.IsDir() {
+					if info, err := d.Info(); err == nil && info.Mode().Perm()&0o022 != 0 {
+						t.Errorf("%s is writable by group or others: %v", p, info.Mode())
 					}
 				}
 				return nil

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fnrun/fnrun/internal/cache"
@@ -104,13 +105,28 @@ func (f *Fetcher) resolvePath(key string) string {
 func (f *Fetcher) loadResolution(key string) (resolution, bool) {
 	var r resolution
 	data, err := os.ReadFile(f.resolvePath(key))
-	if err != nil || json.Unmarshal(data, &r) != nil || r.SrcKey == "" {
+	if err != nil || json.Unmarshal(data, &r) != nil || !r.valid() {
 		return resolution{}, false
 	}
 	if _, ok := f.loadMeta(r.SrcKey); !ok {
 		return resolution{}, false
 	}
 	return r, true
+}
+
+// valid reports whether r, read from a file, names a checkout by its key
+// (a lowercase hex hash, as cache.Hash returns) and directories inside it.
+// An invalid record is ignored: the source is resolved again.
+func (r resolution) valid() bool {
+	if len(r.SrcKey) != len(cache.Hash("")) || strings.Trim(r.SrcKey, "0123456789abcdef") != "" {
+		return false
+	}
+	for _, rel := range []string{r.ModuleRel, r.PackageRel} {
+		if rel == "" || strings.Contains(rel, "\\") || !filepath.IsLocal(filepath.FromSlash(rel)) {
+			return false
+		}
+	}
+	return true
 }
 
 func (f *Fetcher) saveResolution(key string, r resolution) error {
