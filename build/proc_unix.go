@@ -1,4 +1,4 @@
-//go:build unix && !linux
+//go:build unix
 
 package build
 
@@ -18,14 +18,15 @@ import (
 // leader killed.
 //
 // Since the group no longer gets a terminal's SIGINT, callers must cancel the
-// context on interrupt (fnrun's CLI does). On Linux (proc_linux.go) the go
-// command is also killed when fnrun dies; no parent-death signal is set
-// here, so on other systems a killed fnrun leaves the build to finish.
+// context on interrupt (fnrun's CLI does). Where the system has one, a
+// parent-death signal also stops the go command when fnrun dies
+// (setParentDeath).
 func interruptOnCancel(cmd *exec.Cmd) {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	setParentDeath(cmd.SysProcAttr)
 	cmd.Cancel = func() error {
 		err := syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 		if errors.Is(err, syscall.ESRCH) {
