@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -170,11 +169,11 @@ func (env *appEnv) supervise(c *cli.Context, opts runner.Options, st *reportStat
 	env.sig.attach(sup)
 	status, runErr := sup.Run(ctx)
 	st.runs = rd.records()
-	return rd.decide(ctx, status, runErr, timeout)
+	return rd.decide(ctx, status, runErr)
 }
 
 // decide maps how supervision ended to fnrun's result.
-func (r *readiness) decide(ctx context.Context, st runner.Status, runErr error, timeout time.Duration) error {
+func (r *readiness) decide(ctx context.Context, st runner.Status, runErr error) error {
 	if runErr != nil {
 		var se *runner.StartError
 		if errors.As(runErr, &se) {
