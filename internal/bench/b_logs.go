@@ -123,12 +123,7 @@ func benchLogs(ctx context.Context, b *bench) ([]row, error) {
 		status: verdict(b.haveFnrun(), c > 0 && f/c >= 0.5),
 		note:   joinNotes(notes),
 	}
-	if b.haveFnrun() {
-		r.ratio = fmtRatio(f, c)
-	} else {
-		r.fnrun = "unavailable"
-	}
-	return []row{r}, nil
+	return []row{b.withRatio(r, f, c)}, nil
 }
 
 // countLines reads r to EOF and returns the number of lines and the first

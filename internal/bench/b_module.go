@@ -94,10 +94,5 @@ func benchModule(ctx context.Context, b *bench) ([]row, error) {
 		target: fmt.Sprintf("<= %.2fx", moduleVsGoRun),
 		status: verdict(b.haveFnrun(), g > 0 && f/g <= moduleVsGoRun),
 	}
-	if b.haveFnrun() {
-		r.ratio = fmtRatio(f, g)
-	} else {
-		r.fnrun = "unavailable"
-	}
-	return []row{r}, nil
+	return []row{b.withRatio(r, f, g)}, nil
 }

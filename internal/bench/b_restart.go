@@ -89,12 +89,7 @@ func benchRestart(ctx context.Context, b *bench) ([]row, error) {
 		status: verdict(b.haveFnrun(), s > 0 && f/s >= 0.8),
 		note:   joinNotes(notes),
 	}
-	if b.haveFnrun() {
-		r.ratio = fmtRatio(f, s)
-	} else {
-		r.fnrun = "unavailable"
-	}
-	return []row{r}, nil
+	return []row{b.withRatio(r, f, s)}, nil
 }
 
 func fileSize(name string) int64 {

@@ -98,12 +98,9 @@ func benchWatch(ctx context.Context, b *bench) ([]row, error) {
 		status: verdict(b.haveFnrun(), f <= g+watchOverBuild.Seconds()),
 	}
 	if b.haveFnrun() {
-		r.ratio = fmtRatio(f, g)
 		r.note = fmt.Sprintf("latency - build = %+.1fms", (f-g)*1000)
-	} else {
-		r.fnrun = "unavailable"
 	}
-	return []row{r}, nil
+	return []row{b.withRatio(r, f, g)}, nil
 }
 
 // watchSource is the watched program at version n.

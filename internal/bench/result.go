@@ -158,3 +158,14 @@ func (b *bench) alternate(rounds int, format func(float64) string, sides ...*sid
 	}
 	return nil
 }
+
+// withRatio completes a side-by-side row: the ratio fnrun/reference, or
+// "unavailable" when there was no fnrun to measure.
+func (b *bench) withRatio(r row, fnrun, ref float64) row {
+	if b.haveFnrun() {
+		r.ratio = fmtRatio(fnrun, ref)
+	} else {
+		r.fnrun = "unavailable"
+	}
+	return r
+}
