@@ -232,17 +232,24 @@ func cmdGone(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! gone (use alive)")
 	}
-	pids := readPids(ts, args)
 	deadline := time.Now().Add(waitLimit)
-	for _, pid := range pids {
-		for running(pid) {
-			if time.Now().After(deadline) {
-				syscall.Kill(pid, syscall.SIGKILL)
-				ts.Fatalf("process %d still running", pid)
-			}
-			time.Sleep(10 * time.Millisecond)
+	for _, pid := range readPids(ts, args) {
+		if !awaitGone(pid, deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			ts.Fatalf("process %d still running", pid)
 		}
 	}
+}
+
+// awaitGone polls until pid is gone (or a zombie); false at the deadline.
+func awaitGone(pid int, deadline time.Time) bool {
+	for running(pid) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
 }
 
 // alive PIDFILE...: every pid listed is running now.

@@ -50,6 +50,10 @@ func (env *appEnv) execAction(c *cli.Context, st *reportState) error {
 	if err != nil {
 		return err
 	}
+	rd, err := newReadiness(c)
+	if err != nil {
+		return err
+	}
 	st.meta.Source = args[0]
 	path, err := lookProgram(args[0], opts.Env)
 	if err != nil {
@@ -66,7 +70,7 @@ func (env *appEnv) execAction(c *cli.Context, st *reportState) error {
 	}
 	env.outputOptions(&opts)
 	st.meta.Binary = path
-	return env.supervise(c, opts, st)
+	return env.supervise(c, rd, opts, st)
 }
 
 // lookProgram resolves name like a shell would, without a shell: a name with a

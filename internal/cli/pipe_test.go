@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -43,11 +44,9 @@ func TestMain_brokenPipe(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for _, f := range strings.Fields(string(data)) {
 		pid, _ := strconv.Atoi(f)
-		for running(pid) {
-			if time.Now().After(deadline) {
-				t.Fatalf("process %d still running after fnrun exited", pid)
-			}
-			time.Sleep(10 * time.Millisecond)
+		if !awaitGone(pid, deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("process %d still running after fnrun exited", pid)
 		}
 	}
 }

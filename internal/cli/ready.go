@@ -110,7 +110,7 @@ const tailLines = 20
 
 func (r *readiness) checks() bool { return r.logRe != nil || r.url != "" || r.tcp != "" }
 
-// newReadiness reads the readiness flags; nil when none is used.
+// newReadiness reads and validates the readiness, smoke, expect-exit flags.
 func newReadiness(c *cli.Context) (*readiness, error) {
 	r := &readiness{
 		url: c.String("ready-url"), tcp: c.String("ready-tcp"),

@@ -59,7 +59,8 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	}
 	st.meta.Source = src.Redacted()
 	// Every flag is checked before any network or build work.
-	if _, err := newReadiness(c); err != nil {
+	rd, err := newReadiness(c)
+	if err != nil {
 		return err
 	}
 	if err := checkWatchFlags(c); err != nil {
@@ -100,7 +101,7 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	if c.Bool("watch") {
 		return env.watchLoop(c, root, co, res, release, opts)
 	}
-	return env.supervise(c, opts, st)
+	return env.supervise(c, rd, opts, st)
 }
 
 // sourceAndArgs splits `SOURCE [-- ARGS...]`.

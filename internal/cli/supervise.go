@@ -131,11 +131,7 @@ func ctxExitCode(ctx context.Context) int {
 // supervise runs opts under a supervisor until it ends, honouring --timeout,
 // readiness checks, --smoke, --expect-exit and --report, and returns fnrun's
 // exit (codeOnly) or an error for Main to report.
-func (env *appEnv) supervise(c *cli.Context, opts runner.Options, st *reportState) error {
-	rd, err := newReadiness(c)
-	if err != nil {
-		return err
-	}
+func (env *appEnv) supervise(c *cli.Context, rd *readiness, opts runner.Options, st *reportState) error {
 	rd.log = env.log
 	ctx, stop := context.WithCancelCause(c.Context)
 	defer stop(nil)

@@ -88,8 +88,9 @@ func watchRoots(moduleDir string) []string {
 func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res build.Result, release func(), opts runner.Options) error {
 	defer func() { release() }()
 	_, vendorErr := os.Stat(filepath.Join(co.ModuleDir, "vendor", "modules.txt"))
+	roots := watchRoots(co.ModuleDir)
 	w, err := watch.New(watch.Options{
-		Roots:      watchRoots(co.ModuleDir),
+		Roots:      roots,
 		Debounce:   c.Duration("debounce"),
 		Ignore:     c.StringSlice("ignore"),
 		KeepVendor: vendorErr == nil,
@@ -175,7 +176,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 	if err := start(current); err != nil {
 		return err
 	}
-	env.log.Info("watching for changes", "dirs", strings.Join(watchRoots(co.ModuleDir), ","))
+	env.log.Info("watching for changes", "dirs", strings.Join(roots, ","))
 	req := buildRequest(co)
 	changes := w.Changes()
 	for {
