@@ -3,7 +3,6 @@ package build
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -106,17 +105,26 @@ func New(opts Options) (*Builder, error) {
 	return b, nil
 }
 
+// meta is an entry's meta.json. Size, ModTime, CTime, Inode and SHA256
+// describe the binary as published or last hashed (see verify.go); entries
+// written before they existed have only Size and are hashed once.
 type meta struct {
 	Key      string    `json:"key"`
 	Source   string    `json:"source"`
 	Package  string    `json:"package"`
 	Binary   string    `json:"binary"`
 	Size     int64     `json:"size"`
+	ModTime  time.Time `json:"mtime,omitzero"`
+	CTime    time.Time `json:"ctime,omitzero"` // inode change time; zero where unknown
+	Inode    uint64    `json:"inode,omitempty"`
+	SHA256   string    `json:"sha256,omitempty"`
 	Created  time.Time `json:"created"`
 	Manifest string    `json:"manifest"`
 }
 
-// Build returns the cached binary for req, building it first on a miss.
+// Build returns the cached binary for req, building it first on a miss. A
+// cache entry whose binary or meta.json changed since it was published is
+// built again, with a warning on the logger (see Verify).
 func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 	start := time.Now()
 	p, err := b.plan(ctx, req)
@@ -130,7 +138,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 		b.logger.Debug("build", "package", p.importPath, "key", p.key, "hit", hit, "duration", res.Duration)
 		return res, nil
 	}
-	if hasEntry(final, res.Path) {
+	if b.cached(ctx, p, final, res.Path, true) {
 		return done(true)
 	}
 	if p.facts.noGo {
@@ -148,24 +156,13 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	defer unlock()
-	if hasEntry(final, res.Path) { // built by someone else while we waited
+	if b.cached(ctx, p, final, res.Path, false) { // built by someone else while we waited
 		return done(true)
 	}
 	if err := b.buildEntry(ctx, p, final); err != nil {
 		return Result{}, err
 	}
 	return done(false)
-}
-
-// hasEntry reports whether the entry's binary exists and records the use.
-func hasEntry(dir, bin string) bool {
-	fi, err := os.Stat(bin)
-	if err != nil || !fi.Mode().IsRegular() {
-		return false
-	}
-	now := time.Now()
-	_ = os.Chtimes(filepath.Join(dir, metaFile), now, now) // best effort: last-use record
-	return true
 }
 
 func entryDir(root, key string) string {
@@ -229,18 +226,13 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 		return &Error{Package: p.importPath, Cmd: append([]string{"go"}, args...), Dir: cmd.Dir, Output: output.String(), Err: err}
 	}
 
-	size, err := syncFile(out)
-	if err != nil {
-		return fmt.Errorf("build %s: %w", p.importPath, err)
-	}
 	m := meta{Key: p.key, Source: p.req.Source, Package: p.importPath, Binary: p.name,
-		Size: size, Created: time.Now().UTC(), Manifest: p.manifest}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
+		Created: time.Now().UTC(), Manifest: p.manifest}
+	if err := sealBinary(out, &m); err != nil {
 		return fmt.Errorf("build %s: %w", p.importPath, err)
 	}
-	if err := cache.WriteFileAtomic(filepath.Join(tmp, metaFile), append(data, '\n'), 0o600); err != nil {
-		return err
+	if err := writeMeta(tmp, m); err != nil {
+		return fmt.Errorf("build %s: %w", p.importPath, err)
 	}
 	bin, err := cache.Sub(b.root, cache.BinDir)
 	if err != nil {
@@ -251,10 +243,10 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 		return err
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		if hasEntry(final, filepath.Join(final, p.name)) {
+		if _, err := checkEntry(final, filepath.Join(final, p.name), p.key); err == nil {
 			return nil // published by a process not honouring the lock; ours is identical
 		}
-		// An incomplete entry (damaged by hand): we hold the lock, move it aside.
+		// An incomplete or damaged entry: we hold the lock, move it aside.
 		if err := removeIncomplete(b.root, final); err != nil {
 			return fmt.Errorf("build %s: publish: %w", p.importPath, err)
 		}
@@ -288,23 +280,6 @@ func removeIncomplete(root, final string) error {
 	}
 	defer os.RemoveAll(trash)
 	return os.Rename(final, filepath.Join(trash, "entry"))
-}
-
-// syncFile flushes a file to stable storage and returns its size.
-func syncFile(name string) (int64, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return 0, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return fi.Size(), nil
 }
 
 // syncDir makes a rename in dir durable; best effort (not all systems allow it).

@@ -12,6 +12,14 @@
 // cached per go binary and environment, and a local module tree is identified
 // by a stat fingerprint that maps to a content hash.
 //
+// An entry is trusted only while its binary is what was published: meta.json
+// records its size, mtime, inode, ctime and sha256; a hit costs one stat and
+// one read of meta.json, and the binary is hashed only when its stat changed.
+// Build rebuilds a damaged entry (binary overwritten or truncated, meta.json
+// missing or garbage) with a warning on the logger; Verify is the same check
+// for a supervisor to run before each (re)start, failing with
+// ErrEntryDamaged or fs.ErrNotExist.
+//
 // A process that runs a cached binary and may exec it again (a supervisor
 // restarting it) pins its entry with Pin; Prune and Clean skip pinned entries
 // (a shared/exclusive flock on the entry's pin.lock).

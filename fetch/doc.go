@@ -5,8 +5,8 @@
 // version and sum, git commit, or archive content hash).
 //
 // Local directories are used in place and never copied. Everything else is
-// fetched into a fresh temporary directory under the cache and renamed into
-// root/src/<hash>; what a moving reference (latest, a branch, a getter URL
+// fetched (an archive downloaded too, never under $TMPDIR) into a fresh
+// temporary directory under the cache and renamed into root/src/<hash>; what a moving reference (latest, a branch, a getter URL
 // without a fixed ref) resolved to is remembered in root/resolve so that later
 // runs work offline until an update is asked for. A published checkout is
 // complete (go.sum filled in before publishing) and read-only: it is built
@@ -23,7 +23,8 @@
 // (Source.Redacted; see redact.go for the rules).
 //
 // The package never prints and never exits: progress goes to the injected
-// callback and logger, failures come back as *ParseError or *Error.
+// callback and logger, failures come back as *ParseError or *Error (an
+// archive over Options.MaxArchiveBytes: an *Error wrapping *SizeLimitError).
 // A Fetcher is safe for concurrent use by several goroutines, and several
 // processes may share one cache directory.
 package fetch

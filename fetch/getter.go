@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,6 +22,8 @@ Getter sources go through go-getter v2 with everything risky turned off:
 an explicit getter list (git through our own gitGetter so that the git
 environment is ours, HTTP with a whole-request timeout and X-Terraform-Get
 disabled, file for local archives), decompression limits, no symlinks.
+Archives are downloaded into the staging directory and extracted by fnrun
+(download.go): go-getter would put them under os.TempDir().
 
 The //subdir part is never handed to go-getter (CVE-2025-8959: a symlinked
 subdirectory escapes the tree): the whole root is fetched into a fresh
@@ -85,11 +88,12 @@ func (f *Fetcher) fetchGetter(ctx context.Context, src Source) (Checkout, error)
 				return f.getterResolution(src, cache.Hash(id), !isGit)
 			}
 		}
-		return f.resolveGetter(ctx, src, u, isGit)
+		return f.resolveGetter(ctx, src, forced, u)
 	})
 }
 
-func (f *Fetcher) resolveGetter(ctx context.Context, src Source, u *url.URL, isGit bool) (resolution, error) {
+func (f *Fetcher) resolveGetter(ctx context.Context, src Source, forced string, u *url.URL) (resolution, error) {
+	isGit := forced == "git"
 	fail := func(op string, err error) (resolution, error) {
 		var fe *Error
 		if errors.As(err, &fe) {
@@ -126,7 +130,7 @@ func (f *Fetcher) resolveGetter(ctx context.Context, src Source, u *url.URL, isG
 			&getter.HttpGetter{
 				Client:                &http.Client{Timeout: f.opts.HTTPTimeout},
 				Netrc:                 true,
-				MaxBytes:              f.opts.MaxArchiveBytes,
+				MaxBytes:              maxBytes(f.opts.MaxArchiveBytes),
 				XTerraformGetDisabled: true,
 				XTerraformGetLimit:    1,
 				HeadFirstTimeout:      f.opts.HTTPTimeout,
@@ -137,20 +141,21 @@ func (f *Fetcher) resolveGetter(ctx context.Context, src Source, u *url.URL, isG
 		Decompressors:   decompressors,
 		DisableSymlinks: true,
 	}
-	mode := getter.ModeAny
-	if isGit {
-		mode = getter.ModeDir
-	}
 	shown := newRedactor(src).redact(src.URL)
 	f.progress("downloading %s", shown)
 	f.log.Debug("fetch: go-getter", "url", shown, "dst", dst)
-	if _, err := client.Get(ctx, &getter.Request{
-		Src:             src.URL,
-		Dst:             dst,
-		Pwd:             staging,
-		GetMode:         mode,
-		DisableSymlinks: true,
-	}); err != nil {
+	if isGit {
+		_, err = client.Get(ctx, &getter.Request{
+			Src:             src.URL,
+			Dst:             dst,
+			Pwd:             staging,
+			GetMode:         getter.ModeDir,
+			DisableSymlinks: true,
+		})
+	} else {
+		err = f.downloadArchive(ctx, client, forced, u, staging, dst, decompressors)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return fail("download", context.Cause(ctx))
 		}
@@ -274,6 +279,15 @@ func singleTopDir(dir string) string {
 		return dir
 	}
 	return filepath.Join(dir, entries[0].Name())
+}
+
+// maxBytes is HttpGetter.MaxBytes for an archive limit: one byte more, so
+// that a download cut there is known to be over the limit.
+func maxBytes(limit int64) int64 {
+	if limit == math.MaxInt64 {
+		return limit
+	}
+	return limit + 1
 }
 
 // isArchive reports whether go-getter will decompress u.

@@ -4,11 +4,12 @@ import "time"
 
 /*
 Backoff: after the n-th consecutive failure the supervisor waits
-min(max, initial·2^(n-1)) and then applies ±20% jitter, so that many
-supervised programs failing together (a database restart) do not come back
-in lockstep. The jitter is applied after the cap, as the design states, so a
-capped delay lies in [0.8·max, 1.2·max). The doubling stops as soon as it
-reaches max, so large n never overflows.
+min(max, initial·2^(n-1)) with ±20% jitter, so that many supervised
+programs failing together (a database restart) do not come back in
+lockstep. max is the longest wait, as --backoff-max documents: the cap is
+applied after the jitter, so a capped delay lies in [0.8·max, max] (the
+jitter below max is kept, the excess above it is cut). The doubling stops
+as soon as it reaches max, so large n never overflows.
 */
 
 // backoffDelay returns the wait after the n-th consecutive failure; r is a
@@ -24,5 +25,9 @@ func backoffDelay(n int, initial, max time.Duration, r float64) time.Duration {
 	if max > 0 && d > max {
 		d = max
 	}
-	return time.Duration(float64(d) * (0.8 + 0.4*r))
+	d = time.Duration(float64(d) * (0.8 + 0.4*r))
+	if max > 0 && d > max {
+		d = max
+	}
+	return d
 }

@@ -20,9 +20,13 @@ func TestBackoffDelay(t *testing.T) {
 		{2, 100 * ms, time.Second, 0.5, 200 * ms},
 		{3, 100 * ms, time.Second, 0.5, 400 * ms},
 		{5, 100 * ms, time.Second, 0.5, time.Second},
-		{1000, 100 * ms, time.Second, 0.5, time.Second}, // no overflow
-		{1, 100 * ms, time.Second, 0, 80 * ms},          // -20%
-		{5, 100 * ms, time.Second, 0.999999999, 1200*ms - 1},
+		{1000, 100 * ms, time.Second, 0.5, time.Second},      // no overflow
+		{1, 100 * ms, time.Second, 0, 80 * ms},               // -20%
+		{3, 100 * ms, time.Second, 0.999999999, 480 * ms},    // +20% below the cap
+		{5, 100 * ms, time.Second, 0.999999999, time.Second}, // the cap holds after jitter
+		{5, 100 * ms, time.Second, 0, 800 * ms},              // a capped delay can be 20% shorter
+		{4, 100 * ms, 900 * ms, 0.999999999, 900 * ms},       // 800ms+20% is cut to max
+		{4, 100 * ms, 900 * ms, 0.25, 720 * ms},
 	}
 	for _, tt := range tests {
 		got := backoffDelay(tt.n, tt.initial, tt.max, tt.r)
@@ -54,8 +58,8 @@ func TestSupervisor_Run_backoff(t *testing.T) {
 	}
 	for i, e := range restarting {
 		w := want[i] * time.Millisecond
-		if e.Delay < w*8/10 || e.Delay > w*12/10 {
-			t.Errorf("delay %d = %v, want %v ±20%%", i+1, e.Delay, w)
+		if e.Delay < w*8/10 || e.Delay > min(w*12/10, max) {
+			t.Errorf("delay %d = %v, want %v ±20%%, at most %v", i+1, e.Delay, w, max)
 		}
 		// The next run starts no earlier than the delay.
 		if gap := started[i+1].Time.Sub(e.Time); gap < e.Delay {

@@ -7,9 +7,12 @@
 // the group is gone before the next run starts. Each line the program writes
 // to stdout or stderr is written, whole and with one Write call, to
 // Options.Stdout or Options.Stderr, as text ("name | line"), JSON lines, or
-// raw bytes. The supervisor's own events (started, exited, restarting, gave
-// up, stopping) are delivered to Options.OnEvent and logged, without
-// flooding, to Options.Logger.
+// raw bytes. A line longer than Options.MaxLine bytes (1 MiB by default) is
+// written in pieces of at most that size, each as soon as it is complete, so
+// the memory held stays bounded whatever the program writes. The
+// supervisor's own events (started, exited, restarting, gave up, stopping)
+// are delivered to Options.OnEvent and logged, without flooding, to
+// Options.Logger.
 //
 // The package knows nothing of fetching or building: it runs any executable.
 // It never prints to the process's stdout or stderr and never exits.

@@ -65,8 +65,9 @@ func (o outcome) failed() bool { return o.code != 0 || o.sig != 0 }
 // eventLog writes events to a slog.Logger concisely. It is used only from
 // the goroutine running Supervisor.Run.
 type eventLog struct {
-	log  *slog.Logger
-	name string
+	log   *slog.Logger
+	name  string
+	every bool // Options.LogEveryEvent: never summarise
 
 	last     outcome   // outcome of the previous exit
 	same     int       // consecutive quick cycles ending with last
@@ -105,7 +106,7 @@ func (l *eventLog) event(e Event) {
 			level = slog.LevelWarn
 		}
 		l.log.LogAttrs(ctx, level, "exited", name, slog.Int(keyRun, e.Run), exitAttr(e), slog.Duration(keyUptime, e.Uptime))
-		if l.same >= quietAfter {
+		if l.same >= quietAfter && !l.every {
 			// The restart after this exit is counted if it is quick.
 			l.quiet, l.thinning, l.since = true, true, e.Time
 		}

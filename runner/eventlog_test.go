@@ -154,3 +154,17 @@ func TestEventLog_endFlushesPendingCounts(t *testing.T) {
 		}
 	}
 }
+
+// With LogEveryEvent (fnrun -v) nothing is summarised: every exit has its
+// own line.
+func TestEventLog_every(t *testing.T) {
+	var buf syncBuffer
+	l := newTestLog(&buf)
+	l.every = true
+	now := fakeRuns(l, time.Now(), 1, 500, Event{}, 0, time.Millisecond)
+	l.end(now)
+	a := account(t, buf.String())
+	if a.full != 500 || a.summarised != 0 {
+		t.Errorf("exits logged in full = %d, summarised = %d; want 500 and 0", a.full, a.summarised)
+	}
+}

@@ -5,7 +5,6 @@ package runner
 import (
 	"errors"
 	"syscall"
-	"time"
 )
 
 /*
@@ -14,14 +13,13 @@ one kill(-pgid, sig) reaches the program and everything it started that
 stayed in the group. "The group is gone" means kill(-pgid, 0) fails with
 ESRCH. After a clean leader exit that is normally true at once, so the fast
 path costs one syscall. Only when members remain (a grandchild outlived the
-leader) does the supervisor wait for them, sleeping 1 ms, 2 ms, ... up to
-50 ms between checks, bounded by the stop timeout; there is no portable way
-to be notified when processes that are not our children exit.
+leader) does the supervisor wait for them (awaitGone in stop.go).
 
 Orphaned members that already died stay zombies until their new parent
-(init or a subreaper) reaps them, and kill(-pgid, 0) still finds them; some
-container inits reap lazily. On Linux, groupAlive therefore ignores zombie
-members (see group_linux.go).
+reaps them, and kill(-pgid, 0) still finds them. On Linux that parent is
+fnrun itself, a subreaper that reaps them on SIGCHLD (reaper_linux.go), but
+not at once; elsewhere it is init, and some container inits reap lazily. On
+Linux, groupAlive therefore ignores zombie members (see group_linux.go).
 */
 
 // signalGroup sends sig to every process in the group pgid. A group that
@@ -44,27 +42,4 @@ func groupAlive(pgid int) bool {
 		return true
 	}
 	return !onlyZombies(pgid)
-}
-
-// awaitGroupGone waits until no live process remains in the group, until
-// deadline, or until stop is closed. It reports whether the group is gone.
-func awaitGroupGone(pgid int, deadline time.Time, stop <-chan struct{}) bool {
-	pause := time.Millisecond
-	for {
-		if !groupAlive(pgid) {
-			return true
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false
-		}
-		t := time.NewTimer(min(pause, left))
-		select {
-		case <-t.C:
-		case <-stop:
-			t.Stop()
-			return !groupAlive(pgid)
-		}
-		pause = min(2*pause, 50*time.Millisecond)
-	}
 }

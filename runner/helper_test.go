@@ -59,6 +59,16 @@ func helperMain(mode string, args []string) int {
 		errw.Flush()
 	case "bigline": // one 1 MiB line on stdout
 		os.Stdout.Write(append(bytes.Repeat([]byte{'x'}, 1<<20), '\n'))
+	case "nonl": // args[0] bytes of 'x' on stdout, in 64 KiB writes, never a newline
+		n, _ := strconv.Atoi(arg(0))
+		buf := bytes.Repeat([]byte{'x'}, 64<<10)
+		for n > 0 {
+			k, err := os.Stdout.Write(buf[:min(n, len(buf))])
+			if err != nil {
+				return 1
+			}
+			n -= k
+		}
 	case "nonewline":
 		os.Stdout.WriteString("first\nlast without newline")
 	case "crash": // print, then die by SIGKILL
@@ -95,6 +105,37 @@ func helperMain(mode string, args []string) int {
 			return 0
 		}
 		time.Sleep(time.Hour)
+	case "daemon": // daemonise: a setsid child starts a sleeper, appends its pid to args[0] and exits; then exit 0
+		cmd := exec.Command(os.Args[0], arg(0))
+		cmd.Env = append(os.Environ(), helperEnv+"=daemonchild")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 99
+		}
+		os.Stdout.WriteString("daemonised\n")
+	case "stubbornescape": // a setsid child that ignores SIGTERM; its pid in args[0]; sleep
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), helperEnv+"=ignoreterm")
+		cmd.Stdout = os.Stdout // its ready line
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			return 99
+		}
+		writeFileAtomic(arg(0), strconv.Itoa(cmd.Process.Pid))
+		time.Sleep(time.Hour)
+	case "daemonchild": // see daemon
+		cmd := exec.Command(os.Args[0])
+		cmd.Env = append(os.Environ(), helperEnv+"=sleepquiet")
+		if err := cmd.Start(); err != nil {
+			return 99
+		}
+		f, err := os.OpenFile(arg(0), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return 98
+		}
+		f.WriteString(strconv.Itoa(cmd.Process.Pid) + "\n")
+		f.Close()
 	case "count": // append a line to args[0], then exit with args[1]
 		f, err := os.OpenFile(arg(0), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if err != nil {

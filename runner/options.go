@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +61,7 @@ const (
 	DefaultBackoffReset   = 10 * time.Second
 	DefaultStopTimeout    = 10 * time.Second
 	DefaultDrainTimeout   = 500 * time.Millisecond
+	DefaultMaxLine        = 1 << 20 // bytes
 )
 
 // Options configure a Supervisor. A zero field selects the default named
@@ -74,10 +76,11 @@ type Options struct {
 	Policy      Policy // "" means PolicyNever
 	MaxRestarts int    // give up after this many policy restarts; 0 means unlimited
 
-	// A failed run waits min(BackoffMax, BackoffInitial·2^(n-1)) ±20% before
-	// the next, n counting consecutive failures; a run that lasted at least
-	// BackoffReset resets n. BackoffInitial 0 means no wait (it is not
-	// replaced by the default: use DefaultBackoffInitial explicitly).
+	// A failed run waits min(BackoffMax, BackoffInitial·2^(n-1)) ±20%, but
+	// never more than BackoffMax, before the next, n counting consecutive
+	// failures; a run that lasted at least BackoffReset resets n.
+	// BackoffInitial 0 means no wait (it is not replaced by the default: use
+	// DefaultBackoffInitial explicitly).
 	BackoffInitial, BackoffMax, BackoffReset time.Duration
 
 	StopSignal   syscall.Signal // sent to the group to stop it; 0 means SIGTERM
@@ -101,13 +104,36 @@ type Options struct {
 	Color       bool
 	ColorStderr bool
 
+	// MaxLine is the longest piece of a line delivered at once, in bytes of
+	// the program's output; 0 means DefaultMaxLine. A longer line is
+	// delivered in pieces of at most MaxLine bytes as they become complete
+	// (cut before a UTF-8 sequence when that costs at most 3 bytes): in the
+	// text format each on its own output line with the prefix, in JSON
+	// with "partial":true on every piece but the last, raw unchanged. So
+	// the memory held per stream stays bounded by a small multiple of it.
+	MaxLine int
+
 	Logger  *slog.Logger // the supervisor's own events; nil discards them
+	// LogEveryEvent logs every event to Logger: repeated quick cycles are
+	// not summarised (fnrun -v).
+	LogEveryEvent bool
 	OnEvent func(Event)  // called synchronously from Run for every event; may be nil
 
 	// OnLine, if set, is called for every complete line (without its
-	// newline) of either stream, before the line is written. It must not
-	// retain line and must not block for long.
+	// newline) of either stream, and for every piece of a line longer than
+	// MaxLine, before it is written. It must not retain line and must not
+	// block for long.
 	OnLine func(stream Stream, line []byte)
+
+	// BeforeStart, if set, is called by Run before every start, with the
+	// 1-based run number and the current executable. It returns the path to
+	// start ("" keeps the current one): a different path replaces the
+	// current one for this and later runs, as Replace does but without a
+	// restart. An error ends Run like a failed start: EventStartFailed, a
+	// *StartError wrapping it, Status.StartErr set — unless ctx is done, in
+	// which case Run ends as cancelled. It runs on Run's goroutine and may
+	// block (a rebuild); Kill does not interrupt it, ctx does.
+	BeforeStart func(ctx context.Context, run int, path string) (string, error)
 
 	Rand func() float64 // jitter source in [0,1); nil means math/rand/v2
 }
@@ -141,6 +167,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.StopSignal < 0 {
 		errs = append(errs, fmt.Errorf("invalid stop signal %d", int(o.StopSignal)))
 	}
+	if o.MaxLine < 0 {
+		errs = append(errs, fmt.Errorf("negative max line %d", o.MaxLine))
+	}
 	if o.Format < FormatText || o.Format > FormatRaw {
 		errs = append(errs, fmt.Errorf("unknown output format %d", int(o.Format)))
 	}
@@ -164,6 +193,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.DrainTimeout == 0 {
 		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.MaxLine == 0 {
+		o.MaxLine = DefaultMaxLine
 	}
 	if o.Stdout == nil {
 		o.Stdout = io.Discard

@@ -22,14 +22,16 @@ three goroutines and no sleeps; buffers are reused across runs.
 exec.CommandContext's Cancel is not used: a run is stopped not only when a
 context ends but also on Restart, Replace and Kill, and a stop must signal
 the whole group and wait until it is empty (stop.go), so stopping is one
-explicit sequence run by the supervisor goroutine.
+explicit sequence run by the supervisor goroutine. What the run starts
+outside its group is found through its contain (contain_linux.go).
 */
 
 // proc is one started run of the program.
 type proc struct {
 	cmd   *exec.Cmd
-	pid   int
+	pid   int // also the process group id
 	start time.Time
+	esc   *contain // the run's processes outside its group
 
 	done   chan struct{} // closed by wait when the leader is reaped
 	exited time.Time     // set before done is closed
@@ -56,9 +58,10 @@ func newPumps(o *Options) *pumps {
 	}
 }
 
-// startProc starts path with the options' arguments and environment. The
-// caller must eventually wait for p.done and call p.drain.
-func startProc(path string, o *Options, pp *pumps) (*proc, error) {
+// startProc starts path with the options' arguments and environment,
+// contained by c. The caller must eventually wait for p.done, call p.drain
+// and release c.
+func startProc(path string, o *Options, pp *pumps, c *contain) (*proc, error) {
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -73,22 +76,24 @@ func startProc(path string, o *Options, pp *pumps) (*proc, error) {
 	growPipe(errR)
 	args := make([]string, 0, 1+len(o.Args))
 	args = append(append(args, path), o.Args...)
-	cmd := &exec.Cmd{
-		Path:        path,
-		Args:        args,
-		Env:         o.Env,
-		Dir:         o.Dir,
-		Stdin:       o.Stdin,
-		Stdout:      outW,
-		Stderr:      errW,
-		SysProcAttr: sysProcAttr(),
-	}
-	if _, ok := o.Stdin.(*os.File); !ok && o.Stdin != nil {
-		// exec copies a non-file Stdin in a goroutine that Wait joins;
-		// do not let a blocked reader hold the exit up.
-		cmd.WaitDelay = o.DrainTimeout
-	}
-	err = cmd.Start()
+	cmd, err := c.start(func() *exec.Cmd {
+		cmd := &exec.Cmd{
+			Path:        path,
+			Args:        args,
+			Env:         o.Env,
+			Dir:         o.Dir,
+			Stdin:       o.Stdin,
+			Stdout:      outW,
+			Stderr:      errW,
+			SysProcAttr: sysProcAttr(),
+		}
+		if _, ok := o.Stdin.(*os.File); !ok && o.Stdin != nil {
+			// exec copies a non-file Stdin in a goroutine that Wait joins;
+			// do not let a blocked reader hold the exit up.
+			cmd.WaitDelay = o.DrainTimeout
+		}
+		return cmd
+	})
 	outW.Close()
 	errW.Close()
 	if err != nil {
@@ -97,7 +102,7 @@ func startProc(path string, o *Options, pp *pumps) (*proc, error) {
 		return nil, err
 	}
 	p := &proc{
-		cmd: cmd, pid: cmd.Process.Pid, start: time.Now(),
+		cmd: cmd, pid: cmd.Process.Pid, start: time.Now(), esc: c,
 		done: make(chan struct{}), outR: outR, errR: errR,
 		outDone: make(chan struct{}), errDone: make(chan struct{}),
 	}
@@ -110,6 +115,7 @@ func startProc(path string, o *Options, pp *pumps) (*proc, error) {
 // wait is the only caller of cmd.Wait.
 func (p *proc) wait() {
 	p.cmd.Wait()
+	p.esc.reaped()
 	p.exited = time.Now()
 	p.code = -1
 	if ps := p.cmd.ProcessState; ps != nil {

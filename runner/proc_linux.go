@@ -11,7 +11,8 @@ import (
 // the kernel to SIGKILL it if the supervisor dies (even by SIGKILL), so a
 // crashed fnrun does not leave the program running. The parent-death signal
 // reaches only the group leader; the Go runtime never ends the OS thread
-// that started it, so it fires only when the process dies.
+// that started it, so it fires only when the process dies. What it leaves
+// running when fnrun is killed with SIGKILL is said in reaper_linux.go.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }

@@ -1,7 +1,9 @@
 package runner
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -25,4 +27,34 @@ func SignalName(sig syscall.Signal) string {
 		return n
 	}
 	return "signal " + strconv.Itoa(int(sig))
+}
+
+// ParseSignal accepts a signal's name with or without SIG, in any case
+// (TERM, SIGTERM, term), or its number (15).
+func ParseSignal(s string) (syscall.Signal, error) {
+	name := strings.ToUpper(s)
+	if !strings.HasPrefix(name, "SIG") {
+		name = "SIG" + name
+	}
+	for sig, n := range signalNames {
+		if n == name {
+			return sig, nil
+		}
+	}
+	if n, err := strconv.Atoi(s); err == nil && strconv.Itoa(n) == s && n > 0 && n < 65 {
+		return syscall.Signal(n), nil
+	}
+	return 0, fmt.Errorf("unknown signal %q", s)
+}
+
+// CanStop reports whether sig, sent to a process that does not handle it,
+// can end it: SIGSTOP, SIGCONT, SIGCHLD and the like cannot, so they are no
+// stop signal.
+func CanStop(sig syscall.Signal) bool {
+	switch sig {
+	case syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU, syscall.SIGCONT,
+		syscall.SIGCHLD, syscall.SIGURG, syscall.SIGWINCH:
+		return false
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -22,6 +23,11 @@ nothing polls while a program runs.
 
 Manual restarts (Restart, Replace) reset the backoff, do not count towards
 MaxRestarts and start the next run at once, whatever the policy.
+
+Signal is the one request that acts directly instead of going through Run:
+it signals the current run under mu, and Run publishes the run there (cur)
+only while the run's processes may exist, clearing it before the run's
+containment is released.
 */
 
 // Supervisor runs one program according to its Options. Create it with
@@ -33,7 +39,13 @@ type Supervisor struct {
 	rand  func() float64
 
 	mu   sync.Mutex
-	path string // guarded by mu; changed by Replace
+	path string // guarded by mu; changed by Replace and BeforeStart
+	cur  *proc  // guarded by mu: the run in progress, for Signal
+
+	stopSig atomic.Int32 // SetStopSignal's; 0: Options.StopSignal
+
+	noCgroup bool   // tests: use the subreaper even where cgroups work
+	mode     string // the containment mode last logged; Run's goroutine only
 
 	restartCh chan struct{}
 	killCh    chan struct{}
@@ -57,7 +69,7 @@ func New(opts Options) (*Supervisor, error) {
 	}
 	return &Supervisor{
 		opts:      o,
-		log:       eventLog{log: logger, name: o.Name},
+		log:       eventLog{log: logger, name: o.Name, every: o.LogEveryEvent},
 		pumps:     newPumps(&o),
 		rand:      r,
 		path:      o.Path,
@@ -104,6 +116,99 @@ func (s *Supervisor) killed() bool {
 	}
 }
 
+// Signal sends sig to the current run's process group and, for the job
+// control signals SIGSTOP, SIGTSTP and SIGCONT and for SIGQUIT, also to the
+// run's processes outside its group (on Linux: those in its cgroup, or,
+// with the subreaper, the descendants that left the group). Without a run
+// (before Run, between runs, during a backoff wait) it does nothing and
+// returns nil. It is safe to call from any goroutine; the signal does not
+// change the supervision (a program stopped by SIGSTOP stays stopped until
+// SIGCONT, and a stop still ends it with SIGKILL after StopTimeout).
+func (s *Supervisor) Signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.cur
+	if p == nil {
+		return nil
+	}
+	err := signalGroup(p.pid, sig)
+	switch sig {
+	case syscall.SIGSTOP, syscall.SIGTSTP, syscall.SIGCONT, syscall.SIGQUIT:
+		if err == nil {
+			p.esc.signal(sig)
+		}
+	}
+	return err
+}
+
+// SetStopSignal makes the stops that begin from now on send sig to the
+// group (and to the run's processes outside it) instead of
+// Options.StopSignal; 0 restores that. A stop already under way keeps its
+// signal. It is safe to call from any goroutine, e.g. just before
+// cancelling Run's context (fnrun stops the program with SIGQUIT when it
+// receives one).
+func (s *Supervisor) SetStopSignal(sig syscall.Signal) {
+	s.stopSig.Store(int32(sig))
+}
+
+// stopSignal is the signal a stop begins with.
+func (s *Supervisor) stopSignal() syscall.Signal {
+	if sig := syscall.Signal(s.stopSig.Load()); sig > 0 {
+		return sig
+	}
+	return s.opts.StopSignal
+}
+
+func (s *Supervisor) setCurrent(p *proc) {
+	s.mu.Lock()
+	s.cur = p
+	s.mu.Unlock()
+}
+
+// beforeStart calls Options.BeforeStart and makes the path it returns the
+// current one, unless Replace changed the path meanwhile (its restart
+// request then starts the replacement right after).
+func (s *Supervisor) beforeStart(ctx context.Context, run int, path string) (string, error) {
+	next, err := s.opts.BeforeStart(ctx, run, path)
+	if err != nil {
+		return path, err
+	}
+	if next == "" || next == path {
+		return path, nil
+	}
+	s.mu.Lock()
+	if s.path == path {
+		s.path = next
+	}
+	s.mu.Unlock()
+	return next, nil
+}
+
+// slog attribute keys of the containment line.
+const (
+	keyMode   = "mode"
+	keyPath   = "path"
+	keyReason = "reason"
+)
+
+// logContainment says once at Debug level how the runs' processes outside
+// their groups are found, and again if that changes (a cgroup failed).
+func (s *Supervisor) logContainment(c *contain) {
+	mode, path, why := c.mode()
+	if mode == s.mode {
+		return
+	}
+	s.mode = mode
+	attrs := []any{keyName, s.opts.Name, keyMode, mode}
+	if path != "" {
+		attrs = append(attrs, keyPath, path)
+	}
+	if why != nil {
+		attrs = append(attrs, keyReason, why.Error())
+	}
+	s.log.log.Debug("containment", attrs...)
+}
+
 func (s *Supervisor) currentPath() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,16 +253,38 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 			return st, nil
 		}
 		path := s.currentPath()
-		p, err := startProc(path, &s.opts, s.pumps)
+		if s.opts.BeforeStart != nil {
+			var err error
+			path, err = s.beforeStart(ctx, run, path)
+			switch {
+			case ctx.Err() != nil && run == 1: // cancelled, not failed
+				return st, ctx.Err()
+			case ctx.Err() != nil || s.killed():
+				return st, nil
+			case err != nil:
+				st.StartErr = err
+				s.emit(Event{Kind: EventStartFailed, Run: run, Err: err})
+				return st, &StartError{Path: path, Err: err}
+			}
+		}
+		c := newContain(s.noCgroup)
+		p, err := startProc(path, &s.opts, s.pumps, c)
 		if err != nil {
+			c.release()
 			st.StartErr = err
 			s.emit(Event{Kind: EventStartFailed, Run: run, Err: err})
 			return st, &StartError{Path: path, Err: err}
 		}
+		s.logContainment(c)
+		s.setCurrent(p)
 		st.Runs = run
 		s.emit(Event{Kind: EventStarted, Time: p.start, Run: run, PID: p.pid})
 
 		why := s.supervise(ctx, p, run)
+		s.setCurrent(nil)
+		if err := c.release(); err != nil {
+			s.log.log.Warn("containment cleanup", keyName, s.opts.Name, keyErr, err.Error())
+		}
 		p.drain(s.opts.DrainTimeout)
 		st.Code, st.Signal = p.code, p.sig
 		uptime := p.exited.Sub(p.start)

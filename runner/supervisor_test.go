@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -222,5 +224,129 @@ func TestSupervisor_Kill_duringBackoff(t *testing.T) {
 	st := run(t, s) // fails after 30s if the wait is not cut
 	if st.Runs != 1 || st.ExitCode() != 1 {
 		t.Errorf("status = %+v, want one run, exit 1", st)
+	}
+}
+
+func TestSupervisor_Run_BeforeStart(t *testing.T) {
+	t.Parallel()
+	o := helperOptions(t, "argv0")
+	orig := o.Path
+	replaced := filepath.Join(t.TempDir(), "replaced")
+	if err := os.Symlink(orig, replaced); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 10)
+	o.OnLine = func(_ Stream, l []byte) { ready <- string(l) }
+	type call struct {
+		run  int
+		path string
+	}
+	calls := make(chan call, 10)
+	o.BeforeStart = func(ctx context.Context, run int, path string) (string, error) {
+		calls <- call{run, path}
+		if run == 2 {
+			return replaced, nil // as if rebuilt elsewhere
+		}
+		return "", nil // keep
+	}
+	s := mustNew(t, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan Status, 1)
+	go func() { st, _ := s.Run(ctx); done <- st }()
+	want := []string{"ready " + filepath.Base(orig), "ready replaced", "ready replaced"}
+	for i, w := range want {
+		if got := <-ready; got != w {
+			t.Errorf("run %d printed %q, want %q", i+1, got, w)
+		}
+		if i < len(want)-1 {
+			s.Restart()
+		}
+	}
+	cancel()
+	if st := <-done; st.Runs != 3 {
+		t.Errorf("Runs = %d, want 3", st.Runs)
+	}
+	close(calls)
+	var got []call
+	for c := range calls {
+		got = append(got, c)
+	}
+	wantCalls := []call{{1, orig}, {2, orig}, {3, replaced}}
+	if fmt.Sprint(got) != fmt.Sprint(wantCalls) {
+		t.Errorf("BeforeStart calls = %v, want %v", got, wantCalls)
+	}
+}
+
+func TestSupervisor_Run_BeforeStartError(t *testing.T) {
+	t.Parallel()
+	o := helperOptions(t, "exit", "0")
+	o.Policy = PolicyAlways
+	errGone := errors.New("binary deleted")
+	o.BeforeStart = func(ctx context.Context, run int, path string) (string, error) {
+		if run == 2 {
+			return "", errGone
+		}
+		return path, nil
+	}
+	var ev events
+	o.OnEvent = ev.add
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := mustNew(t, o).Run(ctx)
+	var se *StartError
+	if !errors.As(err, &se) || !errors.Is(err, errGone) || se.Path != o.Path {
+		t.Fatalf("Run error = %v, want a *StartError for %s wrapping %v", err, o.Path, errGone)
+	}
+	if st.Runs != 1 || st.ExitCode() != 126 || !errors.Is(st.StartErr, errGone) {
+		t.Errorf("status = %+v, want 1 run, exit 126, the hook's error", st)
+	}
+	if f := ev.kind(EventStartFailed); len(f) != 1 || f[0].Run != 2 || !errors.Is(f[0].Err, errGone) {
+		t.Errorf("start failed events = %+v, want one for run 2", f)
+	}
+}
+
+// A hook that ends because ctx is done does not make a start failure.
+func TestSupervisor_Run_BeforeStartCancelled(t *testing.T) {
+	t.Parallel()
+	o := helperOptions(t, "exit", "0")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o.BeforeStart = func(ctx context.Context, run int, path string) (string, error) {
+		cancel()
+		<-ctx.Done()
+		return "", fmt.Errorf("rebuild: %w", ctx.Err())
+	}
+	var ev events
+	o.OnEvent = ev.add
+	st, err := mustNew(t, o).Run(ctx)
+	if !errors.Is(err, context.Canceled) || st.Runs != 0 || st.StartErr != nil {
+		t.Errorf("Run = %+v, %v; want no run and context.Canceled", st, err)
+	}
+	if f := ev.kind(EventStartFailed); len(f) != 0 {
+		t.Errorf("start failed events = %+v, want none", f)
+	}
+}
+
+func TestSupervisor_SetStopSignal(t *testing.T) {
+	t.Parallel()
+	o := helperOptions(t, "sleep")
+	hook, ready := lineSignal("ready")
+	o.OnLine = hook
+	var ev events
+	o.OnEvent = ev.add
+	s := mustNew(t, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan Status, 1)
+	go func() { st, _ := s.Run(ctx); done <- st }()
+	await(t, ready, "ready line")
+	s.SetStopSignal(syscall.SIGHUP)
+	cancel()
+	if st := <-done; st.Signal != syscall.SIGHUP {
+		t.Errorf("status = %+v, want killed by SIGHUP", st)
+	}
+	if stops := ev.kind(EventStopping); len(stops) != 1 || stops[0].Signal != syscall.SIGHUP {
+		t.Errorf("stopping events = %+v, want one with SIGHUP", stops)
 	}
 }

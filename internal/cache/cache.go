@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -104,37 +105,13 @@ func TempDir(root, prefix string) (string, error) {
 
 // WriteFileAtomic writes data to path through a temporary file in the same
 // directory: write, fsync, chmod, rename. Readers see the old content or the
-// new one, never a part.
+// new one, never a part. It is for the cache's own files: whatever is at
+// path is replaced, even a symlink or a device. A file the user names
+// (--report, -o) goes through WriteOutput.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
+	if err := replaceFile(path, bytes.NewReader(data), perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(perm); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	ok = true
 	return nil
 }
 
@@ -147,7 +124,7 @@ func Lock(ctx context.Context, root, key string) (unlock func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	fl := flock.New(filepath.Join(dir, Hash(key)[:32]+".lock"), flock.SetPermissions(0o600))
+	fl := flock.New(lockPath(dir, key), flock.SetPermissions(0o600))
 	got := make(chan error, 1)
 	go func() { got <- fl.Lock() }()
 	select {
@@ -165,4 +142,27 @@ func Lock(ctx context.Context, root, key string) (unlock func(), err error) {
 		}()
 		return nil, fmt.Errorf("lock cache: %w", context.Cause(ctx))
 	}
+}
+
+// TryLock takes the lock named key, as Lock does, only if it is free now. ok
+// is false when another holder has it; unlock is then nil.
+func TryLock(root, key string) (unlock func(), ok bool, err error) {
+	dir, err := Sub(root, LockDir)
+	if err != nil {
+		return nil, false, err
+	}
+	fl := flock.New(lockPath(dir, key), flock.SetPermissions(0o600))
+	ok, err = fl.TryLock()
+	if err != nil {
+		return nil, false, fmt.Errorf("lock cache: %w", err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	return func() { fl.Unlock() }, true, nil
+}
+
+// lockPath is the lock file of key in the locks directory dir.
+func lockPath(dir, key string) string {
+	return filepath.Join(dir, Hash(key)[:32]+".lock")
 }

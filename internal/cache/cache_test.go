@@ -121,3 +121,20 @@ func TestSub_RefusesSymlink(t *testing.T) {
 		t.Errorf("%d files written through the symlink", len(ents))
 	}
 }
+
+func TestTryLock(t *testing.T) {
+	root := t.TempDir()
+	unlock, err := Lock(context.Background(), root, "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := TryLock(root, "k"); ok || err != nil {
+		t.Fatalf("TryLock of a held lock = %v, %v; want false, nil", ok, err)
+	}
+	unlock()
+	u, ok, err := TryLock(root, "k")
+	if !ok || err != nil {
+		t.Fatalf("TryLock of a free lock = %v, %v; want true, nil", ok, err)
+	}
+	u()
+}

@@ -1,6 +1,9 @@
 // Package cache owns the layout of fnrun's cache directory and the two
 // primitives everything written there goes through: atomic file writes
-// (temporary name, fsync, rename) and per-key lock files.
+// (temporary name, fsync, rename) and per-key lock files. It also writes the
+// files a user names (--report, build -o) with WriteOutput: replaced
+// atomically when regular, written in place when a device, FIFO or
+// /dev/stdout.
 //
 // Layout under the root (default os.UserCacheDir()/fnrun, mode 0700):
 //

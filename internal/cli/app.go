@@ -25,6 +25,7 @@ type appEnv struct {
 	log            *slog.Logger
 	sig            *sigRouter
 	jsonLog        bool // --log-format json: fnrun's own output is JSON too
+	verbose        bool // -v: every event, no summaries
 	stdoutTTY      bool
 	stderrTTY      bool
 }
@@ -35,21 +36,19 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	env := &appEnv{stdin: stdin, stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
-	// A closed stdout or stderr (fnrun ... | head) stops the program
-	// gracefully and ends fnrun with 141, as SIGPIPE would, but without
-	// leaving the program's process group behind.
-	brokenPipe := func() { cancel(errBrokenPipe) }
-	env.stdout = &pipeGuard{w: stdout, broken: brokenPipe}
-	env.stderr = &pipeGuard{w: stderr, broken: brokenPipe}
+	stop := func(c *stopCause) { cancel(c) }
+	outG := &outGuard{w: stdout, name: "stdout", tty: env.stdoutTTY, stop: stop, other: stderr}
+	errG := &outGuard{w: stderr, name: "stderr", tty: env.stderrTTY, stop: stop, other: stdout}
+	env.stdout, env.stderr = outG, errG
 	env.log = newLogger(env.stderr, "text", false, false, false)
-	env.sig = newSigRouter(cancel, func() *slog.Logger { return env.log })
+	env.sig = newSigRouter(cancel, func() *slog.Logger { return env.log }, attachedTerminal(stdin, stdout, stderr))
 	go env.sig.run(ctx)
 	defer env.sig.stop()
 
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
-	if errors.Is(context.Cause(ctx), errBrokenPipe) {
-		return ExitBrokenPipe
+	if sc := causeOf(ctx); sc == errBrokenPipe || sc == errHangup {
+		return sc.code // nowhere to say more
 	}
 	if err != nil {
 		if code := ctxExitCode(ctx); code >= 0 && !isExit(err) {
@@ -64,9 +63,11 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return report(env.stderr, err)
 }
 
+// isExit reports whether err only carries an exit code (the program ran).
 func isExit(err error) bool {
 	var c codeOnly
-	return errors.As(err, &c)
+	var sc *stopCause
+	return errors.As(err, &c) || errors.As(err, &sc)
 }
 
 func newApp(env *appEnv) *cli.App {
@@ -140,6 +141,7 @@ func (env *appEnv) setupLogger(c *cli.Context) {
 		format = c.String("log-format")
 	}
 	env.jsonLog = format == "json"
+	env.verbose = hasFlag(c, "verbose") && c.Bool("verbose")
 	env.log = newLogger(env.stderr, format, c.Bool("quiet"), c.Bool("verbose"), hasFlag(c, "timestamps") && c.Bool("timestamps"))
 }
 
@@ -162,6 +164,17 @@ func versionCommand(env *appEnv) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// attachedTerminal returns the first of fnrun's standard streams that is a
+// terminal, or nil when fnrun is not attached to one.
+func attachedTerminal(streams ...any) *terminal {
+	for _, s := range streams {
+		if f, ok := s.(*os.File); ok && isTerminalFile(f) {
+			return &terminal{f: f}
+		}
+	}
+	return nil
 }
 
 func isTerminal(w io.Writer) bool {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/fnrun/fnrun/build"
+	"github.com/fnrun/fnrun/internal/cache"
 )
 
 func cacheCommand(env *appEnv) *cli.Command {
@@ -141,38 +141,19 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
-// copyExecutable copies the cached binary to dst through a temporary file in
-// dst's directory, renamed into place.
+// copyExecutable copies the cached binary to dst (see cache.WriteOutput): a
+// regular file or a new path is replaced atomically by an executable (0755);
+// a symlink is followed; a device, FIFO or /dev/stdout is written in place
+// and keeps its type and mode (`build -o /dev/null` only builds).
 func copyExecutable(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return fmt.Errorf("copy binary: %w", err)
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".fnrun-"+filepath.Base(dst)+"-*")
-	if err != nil {
-		return fmt.Errorf("copy binary to %s: %w", dst, err)
+	if err := cache.WriteOutput(dst, in, 0o755); err != nil {
+		return fmt.Errorf("copy binary: %w", err)
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := io.Copy(tmp, in); err != nil {
-		return fmt.Errorf("copy binary to %s: %w", dst, err)
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		return fmt.Errorf("copy binary to %s: %w", dst, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("copy binary to %s: %w", dst, err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return fmt.Errorf("copy binary to %s: %w", dst, err)
-	}
-	ok = true
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnrun/fnrun/runner"
 	"github.com/rogpeppe/go-internal/goproxytest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -129,12 +130,12 @@ func cmdExitcode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// signal SIG: send SIG (INT, TERM, HUP, KILL) to the most recent background command.
+// signal SIG: send SIG (INT, TERM, HUP, KILL, QUIT, TSTP, ...) to the most recent background command.
 func cmdSignal(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: signal INT|TERM|HUP|KILL")
 	}
-	sig, err := parseSignal(args[0])
+	sig, err := runner.ParseSignal(args[0])
 	if err != nil {
 		ts.Fatalf("%v", err)
 	}

@@ -119,6 +119,7 @@ func (env *appEnv) outputOptions(o *runner.Options) {
 	o.Stderr = env.stderr
 	o.Stdin = nil
 	o.Logger = env.log
+	o.LogEveryEvent = env.verbose
 	o.Color = colorOK(env.stdoutTTY)
 	o.ColorStderr = colorOK(env.stderrTTY)
 }

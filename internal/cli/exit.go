@@ -17,7 +17,10 @@ const (
 	ExitTimeout    = 124
 	ExitFnrun      = 125 // fetch, build, cache: the program never ran
 	ExitNoStart    = 126 // the binary exists but could not be started
+	ExitHangup     = 129 // 128+SIGHUP: fnrun's terminal was closed
 	ExitInterrupt  = 130 // 128+SIGINT
+	ExitQuit       = 131 // 128+SIGQUIT (Ctrl-\)
+	ExitAbort      = 134 // 128+SIGABRT
 	ExitTerminate  = 143 // 128+SIGTERM
 	ExitBrokenPipe = 141 // 128+SIGPIPE: fnrun's stdout or stderr was closed
 )
@@ -67,6 +70,10 @@ func reportTo(w io.Writer, jsonLog *slog.Logger, err error) int {
 	var c codeOnly
 	if errors.As(err, &c) {
 		return int(c)
+	}
+	var sc *stopCause
+	if errors.As(err, &sc) {
+		return sc.code // said already, as an event
 	}
 	code := ExitFnrun
 	var detail string

@@ -53,6 +53,8 @@ func superviseFlags() []cli.Flag {
 			Usage: "prefix every line with a timestamp"},
 		&cli.BoolFlag{DisableDefaultText: true, Name: "no-prefix", Category: catOutput, EnvVars: envVar("NO_PREFIX"),
 			Usage: "pass the program's output through unchanged"},
+		&cli.IntFlag{Name: "max-line", Value: runner.DefaultMaxLine, Category: catOutput, EnvVars: envVar("MAX_LINE"),
+			Usage: "deliver lines longer than `N` bytes in pieces (bounds memory)"},
 	}
 }
 
@@ -149,25 +151,23 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 		}
 	}
 	o.Timestamps = c.Bool("timestamps")
+	if o.MaxLine = c.Int("max-line"); o.MaxLine < 1 {
+		return o, usageError("--max-line must be positive")
+	}
 	return o, nil
 }
 
-var signals = map[string]syscall.Signal{
-	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT, "KILL": syscall.SIGKILL,
-	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "TERM": syscall.SIGTERM,
-}
-
-// parseSignal accepts TERM, SIGTERM, term or a number.
+// parseSignal reads --stop-signal: TERM, SIGTERM, term or a number, of a
+// signal that can end a program (not STOP, CONT, CHLD…).
 func parseSignal(s string) (syscall.Signal, error) {
-	name := strings.TrimPrefix(strings.ToUpper(s), "SIG")
-	if sig, ok := signals[name]; ok {
-		return sig, nil
+	sig, err := runner.ParseSignal(s)
+	if err != nil {
+		return 0, fmt.Errorf("unknown signal %q (want TERM, INT, HUP, QUIT, KILL, USR1, USR2 or a number)", s)
 	}
-	var n int
-	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s && n > 0 && n < 65 {
-		return syscall.Signal(n), nil
+	if !runner.CanStop(sig) {
+		return 0, fmt.Errorf("%s cannot stop a program (want TERM, INT, HUP, QUIT, KILL, USR1, USR2 or a number)", runner.SignalName(sig))
 	}
-	return 0, fmt.Errorf("unknown signal %q (want TERM, INT, HUP, QUIT, KILL, USR1, USR2 or a number)", s)
+	return sig, nil
 }
 
 // programEnv is fnrun's environment plus --env-file, then --env, later

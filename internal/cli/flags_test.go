@@ -18,7 +18,8 @@ func TestParseSignal(t *testing.T) {
 			t.Errorf("parseSignal(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "BOGUS", "0", "65", "-1", "09", "1e1"} {
+	// Unknown, out of range, and signals that cannot stop a program.
+	for _, in := range []string{"", "BOGUS", "0", "65", "-1", "09", "1e1", "STOP", "19", "SIGCONT", "tstp", "17", "WINCH"} {
 		if _, err := parseSignal(in); err == nil {
 			t.Errorf("parseSignal(%q) succeeded, want an error", in)
 		}

@@ -18,9 +18,12 @@ import (
 //	count FILE N|kill      append a line to FILE, then exit N (or die of SIGKILL)
 //	countsleep FILE        append a line to FILE, then sleep
 //	killself               die of SIGKILL
+//	termself               die of SIGTERM
 //	sleep PIDFILE          write its pid, sleep until signalled
 //	ignoreterm PIDFILE     write its pid, survive SIGTERM (noted in PIDFILE.term)
 //	spawn PIDFILE          start a grandchild (helper sleep), write both pids, sleep
+//	setsidspawn PIDFILE    the same with a grandchild that called setsid
+//	daemon PIDFILE [stay]  daemonise (double fork, setsid), append the daemon's pid; exit 0 or stay
 //	lines N                print N lines alternately to stdout and stderr
 //	echo TEXT...           print TEXT and exit 0
 //	printenv NAME          print $NAME
@@ -51,6 +54,11 @@ func helperMain() {
 		fmt.Fprintf(f, "run %d\n", os.Getpid())
 		f.Close()
 		select {}
+	case "termself":
+		// termself: die of SIGTERM (the default action).
+		fmt.Println("about to be terminated")
+		syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		select {}
 	case "killself":
 		fmt.Println("about to die")
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -78,6 +86,32 @@ func helperMain() {
 		writePids(args[0], os.Getpid(), cmd.Process.Pid)
 		fmt.Println("spawned", cmd.Process.Pid)
 		select {}
+	case "setsidspawn":
+		// setsidspawn PIDFILE: start a grandchild in a session of its own
+		// (out of the group), write both pids, sleep.
+		cmd := exec.Command(os.Args[0], "wait", "3600")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		check(cmd.Start())
+		writePids(args[0], os.Getpid(), cmd.Process.Pid)
+		fmt.Println("spawned", cmd.Process.Pid)
+		select {}
+	case "daemon":
+		// daemon PIDFILE [stay]: daemonise the usual way (a child in a new
+		// session starts the daemon, appends its pid to PIDFILE and exits),
+		// then exit 0, or with stay append its own pid and sleep.
+		cmd := exec.Command(os.Args[0], "daemonchild", args[0])
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		check(cmd.Run())
+		fmt.Println("daemonised")
+		if len(args) > 1 && args[1] == "stay" {
+			appendPid(args[0], os.Getpid())
+			select {}
+		}
+	case "daemonchild":
+		// daemonchild PIDFILE: see daemon.
+		cmd := exec.Command(os.Args[0], "wait", "3600")
+		check(cmd.Start())
+		appendPid(args[0], cmd.Process.Pid)
 	case "spawnyes":
 		// spawnyes PIDFILE: start a sleeping grandchild, write both pids,
 		// then print lines until stopped.
@@ -130,6 +164,15 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "helper:", err)
 		os.Exit(2)
 	}
+}
+
+// appendPid appends a line with pid to file in one write.
+func appendPid(file string, pid int) {
+	f, err := os.OpenFile(file, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	check(err)
+	_, err = fmt.Fprintln(f, pid)
+	check(err)
+	check(f.Close())
 }
 
 // writePids writes the pids to file through a rename, so a reader never sees a part.

@@ -83,8 +83,9 @@ type readiness struct {
 	name string // the program's name, for messages
 
 	mu       sync.Mutex
-	waiting  string // the check a run is waiting on, and its last result
-	runs     []*runRecord
+	waiting  string            // the check a run is waiting on, and its last result
+	runs     runLog            // finished runs
+	cur      *RunRecord        // the run in progress
 	tail     [tailLines][]byte // ring of the last lines of output
 	tailN    int               // lines seen; tail[tailN%tailLines] is the oldest when full
 	matched  chan struct{}
@@ -93,7 +94,8 @@ type readiness struct {
 	ctx      context.Context
 }
 
-type runRecord struct {
+// RunRecord is one run in the --report JSON.
+type RunRecord struct {
 	Run        int            `json:"run"`
 	PID        int            `json:"pid"`
 	Start      time.Time      `json:"start"`
@@ -186,8 +188,8 @@ func (r *readiness) event(e runner.Event) {
 	defer r.mu.Unlock()
 	switch e.Kind {
 	case runner.EventStarted:
-		rec := &runRecord{Run: e.Run, PID: e.PID, Start: e.Time}
-		r.runs = append(r.runs, rec)
+		rec := &RunRecord{Run: e.Run, PID: e.PID, Start: e.Time}
+		r.cur = rec
 		r.matched, r.isMatch = make(chan struct{}), false
 		ctx, cancel := context.WithCancel(r.ctx)
 		r.cancelRn = cancel
@@ -196,8 +198,9 @@ func (r *readiness) event(e runner.Event) {
 		if r.cancelRn != nil {
 			r.cancelRn()
 		}
-		if n := len(r.runs); n > 0 {
-			rec := r.runs[n-1]
+		if rec := r.cur; rec != nil {
+			r.cur = nil
+			defer func() { r.runs.add(*rec) }()
 			end := e.Time
 			up := float64(e.Uptime) / float64(time.Millisecond)
 			rec.End, rec.UptimeMS = &end, &up
@@ -212,8 +215,20 @@ func (r *readiness) event(e runner.Event) {
 	}
 }
 
+// records returns the kept run records (the one in progress last) and how
+// many runs were left out.
+func (r *readiness) records() ([]RunRecord, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	recs, elided := r.runs.records()
+	if r.cur != nil {
+		recs = append(recs, *r.cur)
+	}
+	return recs, elided
+}
+
 // check waits until the run is ready or its time is up.
-func (r *readiness) check(ctx context.Context, rec *runRecord, matched <-chan struct{}) {
+func (r *readiness) check(ctx context.Context, rec *RunRecord, matched <-chan struct{}) {
 	if !r.checks() {
 		if r.smoke {
 			t := time.NewTimer(r.timeout)

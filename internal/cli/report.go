@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,8 @@ type Report struct {
 	Binary   string       `json:"binary"`
 	Key      string       `json:"cache_key,omitempty"`
 	Build    *BuildReport `json:"build,omitempty"`
-	Runs     []runRecord  `json:"runs"`
+	Runs     []RunRecord  `json:"runs"`
+	Elided   int          `json:"runs_elided,omitempty"` // runs between the first and last kept ones
 	Restarts int          `json:"restarts"`
 	Verdict  string       `json:"verdict"`
 	ExitCode int          `json:"exit_code"`
@@ -53,8 +55,9 @@ type reportMeta struct {
 // reportState collects what --report needs while a command runs: what is
 // known about the binary, and the runs once supervision ends.
 type reportState struct {
-	meta reportMeta
-	runs []runRecord
+	meta   reportMeta
+	runs   []RunRecord
+	elided int // runs left out of runs
 }
 
 // checkReportPath fails early (usage, exit 2) when --report names a file in a
@@ -84,13 +87,13 @@ func (env *appEnv) finishReport(c *cli.Context, st *reportState, result error) e
 	}
 	rep := Report{
 		Version: ReportVersion, Source: st.meta.Source, Identity: st.meta.Identity, Binary: st.meta.Binary,
-		Key: st.meta.Key, Build: st.meta.Build, Runs: st.runs, Verdict: VerdictPass,
+		Key: st.meta.Key, Build: st.meta.Build, Runs: st.runs, Elided: st.elided, Verdict: VerdictPass,
 		ExitCode: exitCodeOf(result), Reason: reasonOf(result),
 	}
 	if rep.Runs == nil {
-		rep.Runs = []runRecord{}
+		rep.Runs = []RunRecord{}
 	}
-	rep.Restarts = max(0, len(rep.Runs)-1)
+	rep.Restarts = max(0, len(rep.Runs)+rep.Elided-1)
 	if rep.ExitCode != 0 {
 		rep.Verdict = VerdictFail
 	}
@@ -113,7 +116,8 @@ func writeReport(path string, env *appEnv, rep Report) error {
 		_, err := env.stdout.Write(data)
 		return err
 	}
-	if err := cache.WriteFileAtomic(path, data, 0o644); err != nil {
+	// A device, FIFO or /dev/stdout is written in place, never replaced.
+	if err := cache.WriteOutput(path, bytes.NewReader(data), 0o644); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
 	return nil

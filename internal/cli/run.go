@@ -1,13 +1,18 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fnrun/fnrun/build"
 	"github.com/fnrun/fnrun/fetch"
 )
 
@@ -89,7 +94,6 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	if err != nil {
 		return err
 	}
-	defer release()
 	st.meta.Binary, st.meta.Key = res.Path, res.Key
 	st.meta.Build = &BuildReport{CacheHit: res.CacheHit, DurationMS: ms(res.Duration)}
 	opts.Path = res.Path
@@ -99,9 +103,63 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	}
 	env.outputOptions(&opts)
 	if c.Bool("watch") {
-		return env.watchLoop(c, root, co, res, release, opts)
+		return env.watchLoop(c, root, co, res, release, opts) // it owns the pins of its builds
 	}
+	pin := &pinned{release: release}
+	defer pin.swap(nil)
+	opts.BeforeStart = env.checkBinary(c, root, src, co, pin)
 	return env.supervise(c, rd, opts, st)
+}
+
+// pinned holds the release of the supervised binary's pin.
+type pinned struct {
+	mu      sync.Mutex
+	release func()
+}
+
+// swap releases the current pin and keeps r instead.
+func (p *pinned) swap(r func()) {
+	p.mu.Lock()
+	old := p.release
+	p.release = r
+	p.mu.Unlock()
+	if old != nil {
+		old()
+	}
+}
+
+// checkBinary returns the supervisor's BeforeStart hook: before every
+// restart the cached binary is checked against its entry (build.Verify: a
+// stat and the entry's metadata; the content is hashed only when they
+// differ). A binary that is gone (a tmp cleaner removed the cache) or
+// changed (overwritten, truncated) is rebuilt once, re-fetching a remote
+// source whose checkout went too, with a warning; if that fails the run
+// cannot start (exit 126).
+func (env *appEnv) checkBinary(c *cli.Context, root string, src fetch.Source, co fetch.Checkout, pin *pinned) func(context.Context, int, string) (string, error) {
+	return func(ctx context.Context, run int, path string) (string, error) {
+		if run == 1 {
+			return path, nil // just built (or verified by the cache hit)
+		}
+		err := build.Verify(path)
+		if err == nil {
+			return path, nil
+		}
+		if !errors.Is(err, build.ErrEntryDamaged) && !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+		env.log.Warn(fmt.Sprintf("cached binary unusable (%v); rebuilding", err))
+		if _, statErr := os.Stat(co.ModuleDir); statErr != nil {
+			if co, err = env.fetchSource(c, root, src); err != nil {
+				return "", err
+			}
+		}
+		res, release, err := env.pinBuild(c, root, co)
+		if err != nil {
+			return "", err
+		}
+		pin.swap(release)
+		return res.Path, nil
+	}
 }
 
 // sourceAndArgs splits `SOURCE [-- ARGS...]`.

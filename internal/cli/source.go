@@ -82,6 +82,13 @@ func parseSource(s string) (fetch.Source, error) {
 func (env *appEnv) fetchSource(c *cli.Context, root string, src fetch.Source) (fetch.Checkout, error) {
 	p := env.progress(c)
 	defer p.done()
+	if src.Kind != fetch.KindLocal {
+		// Downloads of a killed fnrun are left in the cache's tmp/: sweep
+		// old ones (best effort; fresh ones may belong to a running fnrun).
+		if err := build.SweepTmp(root, build.StaleTmpAge); err != nil {
+			env.log.Debug("sweep cache tmp", "err", err)
+		}
+	}
 	f, err := fetch.New(fetch.Options{CacheDir: root, Update: c.Bool("update"), Logger: env.log, Progress: p.say})
 	if err != nil {
 		return fetch.Checkout{}, withCode(ExitFnrun, err)

@@ -113,7 +113,7 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 	timeout := c.Duration("timeout")
 	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errTimedOut)
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, timedOut(timeout))
 		defer cancel()
 	}
 	wctx, wcancel := context.WithCancel(ctx)
@@ -192,8 +192,8 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 				return withCode(ExitFnrun, r.err)
 			}
 			if ctx.Err() != nil {
-				if code := ctxExitCode(ctx); code >= 0 {
-					return codeOnly(code)
+				if sc := causeOf(ctx); sc != nil {
+					return sc
 				}
 				return codeOnly(last.ExitCode())
 			}
@@ -244,16 +244,16 @@ func (env *appEnv) watchLoop(c *cli.Context, root string, co fetch.Checkout, res
 			}
 		case <-ctx.Done():
 			if sup == nil {
-				if code := ctxExitCode(ctx); code >= 0 {
-					return codeOnly(code)
+				if sc := causeOf(ctx); sc != nil {
+					return sc
 				}
 				return codeOnly(last.ExitCode())
 			}
 			// The supervisor sees the same ctx and stops the group; wait for it.
 			r := <-done
 			done = nil
-			if code := ctxExitCode(ctx); code >= 0 {
-				return codeOnly(code)
+			if sc := causeOf(ctx); sc != nil {
+				return sc
 			}
 			return codeOnly(r.st.ExitCode())
 		}
