@@ -18,8 +18,15 @@
 // It never prints to the process's stdout or stderr and never exits.
 //
 // Concurrency contract: Run is called from one goroutine at a time and
-// blocks until the supervision ends. Restart, Replace and Kill are safe to
-// call from any goroutine, at any time, also while Run is not running.
+// blocks until the supervision ends. Restart, Replace, Kill, Signal and
+// SetStopSignal are safe to call from any goroutine, at any time, also while
+// Run is not running. BeforeStart is called from the goroutine running Run.
+//
+// Containment: on Linux a run's processes that leave its process group
+// (setsid, self-daemonising programs) are stopped with it: each run gets a
+// cgroup v2 of its own where one is writable and delegated, else the
+// supervising process is a child subreaper that adopts, tracks and reaps
+// them (see contain_linux.go).
 // OnEvent is called synchronously from the goroutine running Run. OnLine and
 // the writes to Stdout and Stderr are made from per-stream reader goroutines,
 // serialised by one mutex, so they are never concurrent with each other, even

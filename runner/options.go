@@ -51,7 +51,7 @@ type Format int
 const (
 	FormatText Format = iota // "name | line", optionally with a timestamp before it
 	FormatJSON               // one JSON object per line: time, name, stream, line
-	FormatRaw                // the bytes unchanged, whole lines per Write
+	FormatRaw                // the bytes unchanged (a line longer than MaxLine may span Writes)
 )
 
 // Defaults applied by New to zero-valued Options fields.
@@ -113,11 +113,11 @@ type Options struct {
 	// the memory held per stream stays bounded by a small multiple of it.
 	MaxLine int
 
-	Logger  *slog.Logger // the supervisor's own events; nil discards them
+	Logger *slog.Logger // the supervisor's own events; nil discards them
 	// LogEveryEvent logs every event to Logger: repeated quick cycles are
 	// not summarised (fnrun -v).
 	LogEveryEvent bool
-	OnEvent func(Event)  // called synchronously from Run for every event; may be nil
+	OnEvent       func(Event) // called synchronously from Run for every event; may be nil
 
 	// OnLine, if set, is called for every complete line (without its
 	// newline) of either stream, and for every piece of a line longer than

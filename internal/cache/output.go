@@ -53,6 +53,10 @@ func WriteOutput(path string, r io.Reader, perm os.FileMode) error {
 	} else {
 		err = replaceFile(target, r, perm)
 	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == target {
+		err = pe.Err // "write PATH: cause", not the path twice
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
