@@ -3,7 +3,7 @@ BIN := bin/fnrun
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/fnrun/fnrun/internal/cli.Version=$(VERSION)
 
-.PHONY: build install test bench demo fuzz lint clean
+.PHONY: build install test unix-only bench demo fuzz lint clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fnrun
@@ -11,9 +11,27 @@ build:
 install:
 	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/fnrun
 
-test:
+test: unix-only
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# unix-only proves that fnrun supports Unix systems and only them: macOS and
+# the BSDs compile, and a Windows build fails with the guard's one message and
+# nothing else (see internal/unixonly). `make test` runs it first, so that go
+# test's summary stays the last thing it prints.
+UNIXONLY_MSG := fnrun_supports_only_unix_systems__windows_is_not_supported
+unix-only:
+	GOOS=darwin $(GO) vet ./...
+	GOOS=freebsd $(GO) build ./...
+	GOOS=openbsd $(GO) build ./...
+	@if out=$$(GOOS=windows $(GO) build ./... 2>&1); then \
+		echo 'GOOS=windows go build ./... succeeded: want it refused by internal/unixonly'; exit 1; \
+	fi; \
+	if ! printf '%s\n' "$$out" | grep -q '$(UNIXONLY_MSG)' || \
+		printf '%s\n' "$$out" | grep -v -e '^# ' -e '^go: downloading ' | grep -qv '$(UNIXONLY_MSG)'; then \
+		printf 'GOOS=windows go build ./...: want only the error naming $(UNIXONLY_MSG), got:\n%s\n' "$$out"; exit 1; \
+	fi; \
+	echo 'GOOS=windows go build ./... refused, as intended: $(UNIXONLY_MSG)'
 
 bench: build
 	$(GO) run ./internal/bench -fnrun $(BIN)

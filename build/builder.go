@@ -6,19 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/fnrun/fnrun/internal/cache"
+	"github.com/fnrun/fnrun/internal/toolcmd"
 )
-
-// DefaultWaitDelay bounds how long a cancelled go command may take to stop
-// after being interrupted (and keep its output pipes open) before it is
-// killed.
-const DefaultWaitDelay = 5 * time.Second
 
 // metaFile is the entry's metadata; its mtime records the entry's last use.
 const metaFile = "meta.json"
@@ -59,6 +54,14 @@ type Result struct {
 	Manifest string
 	CacheHit bool
 	Duration time.Duration
+	// Dirs are the directories whose files the key of a local source covers,
+	// to be watched recursively for changes: the module root, every local
+	// replace target and, when a go.work applies, its use directories and
+	// the go.work file's own directory (for go.work and go.work.sum).
+	// Absolute, cleaned, sorted, none inside another unless a walk may skip
+	// it (see dirs.go). Nil for a remote source (Request.Identity set).
+	// Builder.Dirs computes the same list without building.
+	Dirs []string
 }
 
 // Builder builds packages into a cache directory. It is safe for concurrent
@@ -132,7 +135,8 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	final := entryDir(b.root, p.key)
-	res := Result{Path: filepath.Join(final, p.name), Key: p.key, Manifest: p.manifest}
+	res := Result{Path: filepath.Join(final, p.name), Key: p.key, Manifest: p.manifest,
+		Dirs: dependencyDirs(p.trees, p.work)}
 	done := func(hit bool) (Result, error) {
 		res.CacheHit, res.Duration = hit, time.Since(start)
 		b.logger.Debug("build", "package", p.importPath, "key", p.key, "hit", hit, "duration", res.Duration)
@@ -200,7 +204,7 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 	args = append(args, p.req.Flags...)
 	args = append(args, "-o", out, ".")
 
-	cmd := exec.CommandContext(ctx, p.facts.GoPath, args...)
+	cmd := toolcmd.Command(ctx, p.facts.GoPath, args...)
 	cmd.Dir = p.pkgDir
 	cmd.Env = b.goCmdEnv()
 	if p.req.Identity != "" {
@@ -215,7 +219,6 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 	}
 	defer os.RemoveAll(work)
 	cmd.Env = append(cmd.Env, "GOTMPDIR="+work)
-	interruptOnCancel(cmd)
 	var output bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &output, &output
 	b.logger.Debug("running go build", "dir", cmd.Dir, "args", args)

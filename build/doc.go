@@ -24,9 +24,15 @@
 // restarting it) pins its entry with Pin; Prune and Clean skip pinned entries
 // (a shared/exclusive flock on the entry's pin.lock).
 //
-// A cancelled build interrupts the go command's whole process group, so no
-// compiler outlives it, and the go command's work directory is fnrun's own
-// temporary directory, removed afterwards.
+// Result.Dirs and Builder.Dirs list the directories whose files the key of
+// a local source covers (module root, local replace targets, go.work use
+// directories and the go.work file's directory), for a watcher to watch
+// recursively; they come from the same trees the identity hashes (dirs.go).
+//
+// The go command is started with internal/toolcmd: a cancelled build
+// interrupts its whole process group, so no compiler outlives it, and the go
+// command's work directory is fnrun's own temporary directory, removed
+// afterwards.
 //
 // A *Builder is safe for concurrent use by several goroutines; several
 // processes may share one cache directory (per-key lock files, re-check after

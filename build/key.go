@@ -7,7 +7,10 @@ The key is the sha256 of a manifest with one line per input that can change
 the binary. EVERY NEW INPUT TO THE BUILD MUST BE ADDED TO THE MANIFEST in
 (*Builder).plan, and manifestVersion bumped when the meaning of a line changes.
 The manifest is stored next to the binary (meta.json) so that a surprising
-rebuild can be explained by diffing two manifests.
+rebuild can be explained by diffing two manifests. A new local input (a
+tree, a file outside the trees) must be added to localTrees or
+workspace.files, which both the identity and dependencyDirs (dirs.go) read,
+so that a watcher sees it change.
 */
 
 import (
@@ -46,6 +49,7 @@ type plan struct {
 	importPath string
 	name       string // binary file name
 	work       *workspace
+	trees      []tree // local sources: what the identity covers (localTrees)
 	facts      *facts
 	manifest   string
 	key        string
@@ -55,6 +59,10 @@ type workspace struct {
 	file string
 	wf   *modfile.WorkFile
 }
+
+// files returns the workspace files that are part of a local build's
+// identity: the go.work file and its checksum file, which may not exist.
+func (w *workspace) files() []string { return []string{w.file, w.file + ".sum"} }
 
 // Key returns the build key of req and the manifest it hashes. It runs no go
 // command when the toolchain facts are cached; it is cheap enough to call on
@@ -67,7 +75,58 @@ func (b *Builder) Key(ctx context.Context, req Request) (key, manifest string, e
 	return p.key, p.manifest, nil
 }
 
+// plan resolves req and computes its manifest and key.
 func (b *Builder) plan(ctx context.Context, req Request) (*plan, error) {
+	p, err := b.resolve(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	identity := req.Identity
+	gowork := "off"
+	if identity == "" {
+		if identity, err = b.localIdentity(p.modRoot, p.trees, p.work); err != nil {
+			return nil, err
+		}
+		if p.work != nil {
+			gowork = p.work.file
+		}
+	}
+
+	// The manifest: one line per input. Every new input must be added here.
+	var m strings.Builder
+	line := func(k, v string) { fmt.Fprintf(&m, "%s %q\n", k, v) }
+	m.WriteString(manifestVersion + "\n")
+	line("goversion", p.facts.get("GOVERSION"))
+	for _, k := range platformVars {
+		if v, ok := p.facts.Env[k]; ok {
+			line(strings.ToLower(k), v)
+		}
+	}
+	if p.facts.get("CGO_ENABLED") == "1" {
+		for _, k := range cgoVars {
+			line(strings.ToLower(k), p.facts.get(k))
+		}
+	}
+	line("gowork", gowork)
+	line("tags", b.opts.Tags)
+	line("ldflags", b.opts.Ldflags)
+	line("race", fmt.Sprint(b.opts.Race))
+	line("buildflags", fmt.Sprintf("%q", b.opts.BuildFlags))
+	line("sourceflags", fmt.Sprintf("%q", p.req.Flags))
+	line("sourceenv", fmt.Sprintf("%q", p.req.Env))
+	line("package", p.importPath)
+	line("dir", p.relDir)
+	line("binary", p.name)
+	line("identity", identity)
+	p.manifest = m.String()
+	p.key = cache.Hash(p.manifest)
+	return p, nil
+}
+
+// resolve reads what req names: the module, the package, the toolchain
+// facts and, for a local source, the workspace and the trees its identity
+// covers. It runs no go command when the toolchain facts are cached.
+func (b *Builder) resolve(ctx context.Context, req Request) (*plan, error) {
 	p := &plan{req: req}
 	var err error
 	if p.modRoot, err = filepath.Abs(req.ModuleDir); err != nil {
@@ -105,51 +164,12 @@ func (b *Builder) plan(ctx context.Context, req Request) (*plan, error) {
 	}
 	p.name = binaryName(p.importPath, p.modRoot) + p.facts.get("GOEXE")
 
-	remote := req.Identity != ""
-	gowork := "off"
-	if !remote {
+	if req.Identity == "" {
 		if p.work, err = findWorkspace(p.pkgDir, p.facts); err != nil {
 			return nil, err
 		}
-		if p.work != nil {
-			gowork = p.work.file
-		}
+		p.trees = localTrees(p.modRoot, p.mf, p.work)
 	}
-	identity := req.Identity
-	if !remote {
-		if identity, err = b.localIdentity(p.modRoot, p.mf, p.work); err != nil {
-			return nil, err
-		}
-	}
-
-	// The manifest: one line per input. Every new input must be added here.
-	var m strings.Builder
-	line := func(k, v string) { fmt.Fprintf(&m, "%s %q\n", k, v) }
-	m.WriteString(manifestVersion + "\n")
-	line("goversion", p.facts.get("GOVERSION"))
-	for _, k := range platformVars {
-		if v, ok := p.facts.Env[k]; ok {
-			line(strings.ToLower(k), v)
-		}
-	}
-	if p.facts.get("CGO_ENABLED") == "1" {
-		for _, k := range cgoVars {
-			line(strings.ToLower(k), p.facts.get(k))
-		}
-	}
-	line("gowork", gowork)
-	line("tags", b.opts.Tags)
-	line("ldflags", b.opts.Ldflags)
-	line("race", fmt.Sprint(b.opts.Race))
-	line("buildflags", fmt.Sprintf("%q", b.opts.BuildFlags))
-	line("sourceflags", fmt.Sprintf("%q", p.req.Flags))
-	line("sourceenv", fmt.Sprintf("%q", p.req.Env))
-	line("package", p.importPath)
-	line("dir", p.relDir)
-	line("binary", p.name)
-	line("identity", identity)
-	p.manifest = m.String()
-	p.key = cache.Hash(p.manifest)
 	return p, nil
 }
 

@@ -13,14 +13,6 @@ import (
 	"time"
 )
 
-func TestInterruptOnCancel_parentDeathSignal(t *testing.T) {
-	cmd := exec.Command("go", "version")
-	interruptOnCancel(cmd)
-	if a := cmd.SysProcAttr; a == nil || !a.Setpgid || a.Pdeathsig != syscall.SIGKILL {
-		t.Fatalf("SysProcAttr = %+v, want Setpgid and Pdeathsig SIGKILL", a)
-	}
-}
-
 // Environment of TestBuildHelperProcess, set by
 // TestBuilder_Build_ParentKilledStopsGo.
 const (

@@ -24,13 +24,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 
 	"github.com/fnrun/fnrun/internal/cache"
+	"github.com/fnrun/fnrun/internal/toolcmd"
 )
 
 const lastFacts = "last.json"
@@ -109,10 +109,9 @@ func (b *Builder) lastFacts() (*facts, error) {
 
 func (b *Builder) goEnv(ctx context.Context, goPath string) (*facts, error) {
 	b.logger.Debug("running go env", "go", goPath)
-	cmd := exec.CommandContext(ctx, goPath, "env", "-json")
+	cmd := toolcmd.Command(ctx, goPath, "env", "-json")
 	cmd.Dir = fsRoot()
 	cmd.Env = b.goCmdEnv()
-	interruptOnCancel(cmd)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -174,9 +174,10 @@ func walkTree(t tree, files []treeFile) ([]treeFile, error) {
 	return files, nil
 }
 
-// localIdentity returns "local sha256:<hex>" for the trees of a local build.
-func (b *Builder) localIdentity(modRoot string, mf *modfile.File, w *workspace) (string, error) {
-	trees := localTrees(modRoot, mf, w)
+// localIdentity returns "local sha256:<hex>" for the trees of a local build
+// (localTrees) and the files of its workspace w, if any. What it covers must
+// stay what dependencyDirs lists: both take the same trees and workspace.
+func (b *Builder) localIdentity(modRoot string, trees []tree, w *workspace) (string, error) {
 	var files []treeFile
 	var err error
 	for _, t := range trees {
@@ -185,7 +186,7 @@ func (b *Builder) localIdentity(modRoot string, mf *modfile.File, w *workspace) 
 		}
 	}
 	if w != nil {
-		for _, name := range []string{w.file, w.file + ".sum"} {
+		for _, name := range w.files() {
 			if fi, err := os.Stat(name); err == nil {
 				files = append(files, treeFile{rel: "go.work:" + filepath.Base(name), abs: name, info: fi, dir: "go.work:.", input: true})
 			}

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	getter "github.com/hashicorp/go-getter/v2"
+
+	"github.com/fnrun/fnrun/internal/toolcmd"
 )
 
 /*
@@ -157,7 +159,7 @@ func lastLine(out string) string {
 // gitOutput runs git with env in dir and returns its trimmed stdout.
 func gitOutput(ctx context.Context, env []string, dir string, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
-	cmd := command(ctx, "git", args...)
+	cmd := toolcmd.Command(ctx, "git", args...)
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

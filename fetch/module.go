@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/semver"
 
 	"github.com/fnrun/fnrun/internal/cache"
+	"github.com/fnrun/fnrun/internal/toolcmd"
 )
 
 /*
@@ -215,7 +216,7 @@ func (f *Fetcher) goModDownload(ctx context.Context, mods []string, query string
 		args = append(args, m+"@"+query)
 	}
 	var stdout, stderr bytes.Buffer
-	cmd := command(ctx, "go", args...)
+	cmd := toolcmd.Command(ctx, "go", args...)
 	cmd.Dir = dir
 	if cmd.Env, err = f.goEnv(); err != nil {
 		return nil, "", err

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fnrun/fnrun/internal/toolcmd"
 )
 
 /*
@@ -76,7 +78,7 @@ func firstLine(s string) string {
 // goRun runs the go command in dir, discarding stdout.
 func (f *Fetcher) goRun(ctx context.Context, dir string, args ...string) error {
 	var stderr bytes.Buffer
-	cmd := command(ctx, "go", args...)
+	cmd := toolcmd.Command(ctx, "go", args...)
 	cmd.Dir = dir
 	env, err := f.goEnv()
 	if err != nil {

@@ -3,10 +3,8 @@ package fetch
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -234,37 +232,5 @@ func TestFetcher_Fetch_archiveCredentialsNotStored(t *testing.T) {
 		if strings.Contains(s, "S3CRET") || strings.Contains(s, "tok3n") {
 			t.Errorf("%s shows a credential: %q", name, s)
 		}
-	}
-}
-
-func TestCommand_interrupts(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cmd := command(ctx, "sh", "-c", `trap 'echo interrupted; exit 3' INT; echo ready; while :; do sleep 0.01; done`)
-	if cmd.Cancel == nil || cmd.WaitDelay != commandWaitDelay {
-		t.Fatalf("command: Cancel set %v, WaitDelay %v; want a Cancel and %v", cmd.Cancel != nil, cmd.WaitDelay, commandWaitDelay)
-	}
-	if _, err := exec.LookPath("sh"); err != nil {
-		t.Skip("no sh")
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, len("ready\n"))
-	if _, err := io.ReadFull(stdout, buf); err != nil || string(buf) != "ready\n" {
-		t.Fatalf("read %q, %v; want ready", buf, err)
-	}
-	cancel()
-	rest, _ := io.ReadAll(stdout)
-	err = cmd.Wait()
-	if !strings.Contains(string(rest), "interrupted") {
-		t.Errorf("after cancel: output %q, err %v; want the command interrupted (not killed)", rest, err)
-	}
-	if err == nil {
-		t.Errorf("Wait = nil, want an error after cancel")
 	}
 }

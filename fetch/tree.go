@@ -115,6 +115,10 @@ func resolveSubdir(root, sub string) (string, error) {
 // copyTree copies the regular files and directories of src into dst (which
 // must not exist), making everything writable by the user. Symlinks and
 // other special files are refused: module zips never contain them.
+//
+// Not os.CopyFS: it copies symlinks instead of refusing them, and it creates
+// files 0666 and directories 0777 less the umask instead of the source's
+// permissions plus u+rw and 0755.
 func copyTree(dst, src string) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

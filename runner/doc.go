@@ -32,5 +32,7 @@
 // serialised by one mutex, so they are never concurrent with each other, even
 // when Stdout and Stderr are different writers.
 //
-// The package supports Unix only (process groups and signals).
+// The package builds for Unix systems only (process groups and signals): its
+// files carry a `unix` build constraint, and a build for any other system
+// fails with one error that names the cause (see internal/unixonly).
 package runner

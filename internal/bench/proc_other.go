@@ -1,7 +1,15 @@
-//go:build !linux
+//go:build unix && !linux
 
 package main
 
+import "errors"
+
+// errUnsupported is returned by the process readers off Linux: they read
+// /proc, which macOS has not and the BSDs lay out differently.
+var errUnsupported = errors.New("not supported on this system")
+
+// clockTicksPerSecond matches proc_linux.go; the readers below never return
+// ticks, so its value only keeps the callers compiling.
 const clockTicksPerSecond = 100
 
 type procStat struct {

@@ -46,16 +46,12 @@ func (env *appEnv) execAction(c *cli.Context, st *reportState) error {
 	if len(args) == 0 {
 		return usageError("exec: no program given (usage: fnrun exec [flags] -- PROGRAM [ARGS...])")
 	}
-	opts, err := superviseOptions(c)
+	cfg, err := env.functionConfig(c)
 	if err != nil {
 		return err
 	}
-	rd, err := newReadiness(c)
-	if err != nil {
-		return err
-	}
-	st.meta.Source = args[0]
-	path, err := lookProgram(args[0], opts.Env)
+	st.source = args[0]
+	path, err := lookProgram(args[0], cfg.Runner.Env)
 	if err != nil {
 		var ee *exitError
 		if errors.As(err, &ee) {
@@ -63,14 +59,12 @@ func (env *appEnv) execAction(c *cli.Context, st *reportState) error {
 		}
 		return withCode(ExitNoStart, err)
 	}
-	opts.Path = path
-	opts.Args = args[1:]
-	if opts.Name == "" {
-		opts.Name = filepath.Base(args[0])
+	cfg.Program = path
+	cfg.Runner.Args = args[1:]
+	if cfg.Runner.Name == "" {
+		cfg.Runner.Name = filepath.Base(args[0])
 	}
-	env.outputOptions(&opts)
-	st.meta.Binary = path
-	return env.supervise(c, rd, opts, st)
+	return env.runFunction(c, cfg, st)
 }
 
 // lookProgram resolves name like a shell would, without a shell: a name with a

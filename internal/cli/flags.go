@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fnrun/fnrun/internal/fn"
 	"github.com/fnrun/fnrun/runner"
 )
 
@@ -155,6 +156,26 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 		return o, usageError("--max-line must be positive")
 	}
 	return o, nil
+}
+
+// functionConfig reads the flags `run` and `exec` share into a function's
+// Config: supervision, output, readiness and --timeout, plus fnrun's
+// event logger and the observer that prints events. Source, Program and
+// the program's arguments are the caller's.
+func (env *appEnv) functionConfig(c *cli.Context) (fn.Config, error) {
+	var cfg fn.Config
+	var err error
+	if cfg.Runner, err = superviseOptions(c); err != nil {
+		return cfg, err
+	}
+	if cfg.Ready, err = readyConfig(c); err != nil {
+		return cfg, err
+	}
+	cfg.Timeout = c.Duration("timeout")
+	env.outputOptions(&cfg.Runner)
+	cfg.Logger = env.log
+	cfg.OnEvent = env.onEvent(c)
+	return cfg, nil
 }
 
 // parseSignal reads --stop-signal: TERM, SIGTERM, term or a number, of a

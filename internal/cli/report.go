@@ -7,57 +7,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/fnrun/fnrun/internal/cache"
+	"github.com/fnrun/fnrun/internal/fn"
 )
 
-// ReportVersion is the version of the --report JSON schema. Bump it on any
-// change that is not a pure addition; the schema is documented in README.md.
-const ReportVersion = 1
+// Report is the --report document (its schema is in README.md).
+type Report = fn.Report
 
-// Report is the JSON summary written by --report.
-type Report struct {
-	Version  int          `json:"version"`
-	Source   string       `json:"source"`
-	Identity string       `json:"identity,omitempty"`
-	Binary   string       `json:"binary"`
-	Key      string       `json:"cache_key,omitempty"`
-	Build    *BuildReport `json:"build,omitempty"`
-	Runs     []RunRecord  `json:"runs"`
-	Elided   int          `json:"runs_elided,omitempty"` // runs between the first and last kept ones
-	Restarts int          `json:"restarts"`
-	Verdict  string       `json:"verdict"`
-	ExitCode int          `json:"exit_code"`
-	Reason   string       `json:"reason,omitempty"`
-}
-
-// BuildReport says how the binary was obtained.
-type BuildReport struct {
-	CacheHit   bool    `json:"cache_hit"`
-	DurationMS float64 `json:"duration_ms"`
-}
-
-// Verdicts.
-const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
-)
-
-// reportMeta is what `run` knows about the binary before it runs.
-type reportMeta struct {
-	Source, Identity, Binary, Key string
-	Build                         *BuildReport
-}
-
-// reportState collects what --report needs while a command runs: what is
-// known about the binary, and the runs once supervision ends.
+// reportState collects what --report needs while a command runs: how the
+// user named what runs, and the function's result once there is one.
 type reportState struct {
-	meta   reportMeta
-	runs   []RunRecord
-	elided int // runs left out of runs
+	source string     // SOURCE (redacted) or the program as typed
+	res    *fn.Result // nil when nothing ran
 }
 
 // checkReportPath fails early (usage, exit 2) when --report names a file in a
@@ -85,18 +49,12 @@ func (env *appEnv) finishReport(c *cli.Context, st *reportState, result error) e
 	if errors.As(result, &ee) && ee.code == ExitUsage {
 		return result // a usage error: nothing ran, nothing to report
 	}
-	rep := Report{
-		Version: ReportVersion, Source: st.meta.Source, Identity: st.meta.Identity, Binary: st.meta.Binary,
-		Key: st.meta.Key, Build: st.meta.Build, Runs: st.runs, Elided: st.elided, Verdict: VerdictPass,
-		ExitCode: exitCodeOf(result), Reason: reasonOf(result),
+	var res fn.Result
+	if st.res != nil {
+		res = *st.res
 	}
-	if rep.Runs == nil {
-		rep.Runs = []RunRecord{}
-	}
-	rep.Restarts = max(0, len(rep.Runs)+rep.Elided-1)
-	if rep.ExitCode != 0 {
-		rep.Verdict = VerdictFail
-	}
+	rep := res.Report(exitCodeOf(result), reasonOf(result))
+	rep.Source = st.source
 	if err := writeReport(path, env, rep); err != nil {
 		fmt.Fprintf(env.stderr, "fnrun: %v\n", err)
 		if exitCodeOf(result) == 0 {
@@ -122,5 +80,3 @@ func writeReport(path string, env *appEnv, rep Report) error {
 	}
 	return nil
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/fnrun/fnrun/internal/fn"
 )
 
 // readmeSchema returns the --report JSON schema documented in README.md.
@@ -164,7 +166,7 @@ func TestReport_exec(t *testing.T) {
 	if got, want := len(rep.Runs), 3; got != want {
 		t.Fatalf("runs = %d, want %d", got, want)
 	}
-	if rep.Restarts != 2 || rep.ExitCode != 3 || rep.Verdict != VerdictFail || rep.Source != "helper" {
+	if rep.Restarts != 2 || rep.ExitCode != 3 || rep.Verdict != fn.VerdictFail || rep.Source != "helper" {
 		t.Errorf("report = %+v, want 2 restarts, exit 3, fail, source helper", rep)
 	}
 	for i, r := range rep.Runs {
@@ -174,7 +176,7 @@ func TestReport_exec(t *testing.T) {
 	}
 
 	_, rep = runReport(t, dir, "exec", "-q", "--expect-exit", "3", "--", "helper", "exit", "3")
-	if rep.ExitCode != 0 || rep.Verdict != VerdictPass {
+	if rep.ExitCode != 0 || rep.Verdict != fn.VerdictPass {
 		t.Errorf("--expect-exit 3: report = %+v, want pass with exit 0", rep)
 	}
 
@@ -192,7 +194,7 @@ func TestReport_runSmoke(t *testing.T) {
 	_, cold := runReport(t, dir, args...)
 	_, warm := runReport(t, dir, args...)
 	for _, rep := range []Report{cold, warm} {
-		if rep.Verdict != VerdictPass || rep.ExitCode != 0 || len(rep.Runs) != 1 || rep.Runs[0].ReadyMS == nil {
+		if rep.Verdict != fn.VerdictPass || rep.ExitCode != 0 || len(rep.Runs) != 1 || rep.Runs[0].ReadyMS == nil {
 			t.Errorf("smoke report = %+v, want pass with one ready run", rep)
 		}
 		if rep.Key == "" || rep.Build == nil || !strings.HasSuffix(rep.Binary, "/crasher") {

@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/fnrun/fnrun/build"
 	"github.com/fnrun/fnrun/fetch"
+	"github.com/fnrun/fnrun/internal/fn"
 )
 
 func runCommand(env *appEnv) *cli.Command {
@@ -54,7 +50,7 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	if err != nil {
 		return err
 	}
-	opts, err := superviseOptions(c)
+	cfg, err := env.functionConfig(c)
 	if err != nil {
 		return err
 	}
@@ -62,16 +58,12 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	if err != nil {
 		return err
 	}
-	st.meta.Source = src.Redacted()
+	st.source = src.Redacted()
 	// Every flag is checked before any network or build work.
-	rd, err := newReadiness(c)
-	if err != nil {
+	if cfg.Watch, err = watchConfig(c); err != nil {
 		return err
 	}
-	if err := checkWatchFlags(c); err != nil {
-		return err
-	}
-	if c.Bool("watch") {
+	if cfg.Watch != nil {
 		if src.Kind != fetch.KindLocal {
 			return usageError("--watch needs a local directory, not %s", source)
 		}
@@ -81,85 +73,28 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 			}
 		}
 	}
-	root, err := cacheDir(c)
-	if err != nil {
+	if cfg.Build, err = buildConfig(c); err != nil {
 		return err
 	}
-	co, err := env.fetchSource(c, root, src)
-	if err != nil {
+	cfg.Source = &src
+	cfg.Runner.Args = args
+	cfg.Update = c.Bool("update")
+	if cfg.CacheDir, err = cacheDir(c); err != nil {
 		return err
 	}
-	st.meta.Identity = co.Identity
-	res, release, err := env.pinBuild(c, root, co)
+	return env.runFunction(c, cfg, st)
+}
+
+// runFunction runs one function to its end and maps the result.
+func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) error {
+	f, err := fn.New(cfg)
 	if err != nil {
-		return err
+		return usageError("%v", err)
 	}
-	st.meta.Binary, st.meta.Key = res.Path, res.Key
-	st.meta.Build = &BuildReport{CacheHit: res.CacheHit, DurationMS: ms(res.Duration)}
-	opts.Path = res.Path
-	opts.Args = args
-	if opts.Name == "" {
-		opts.Name = filepath.Base(res.Path)
-	}
-	env.outputOptions(&opts)
-	if c.Bool("watch") {
-		return env.watchLoop(c, root, co, res, release, opts) // it owns the pins of its builds
-	}
-	pin := &pinned{release: release}
-	defer pin.swap(nil)
-	opts.BeforeStart = env.checkBinary(c, root, src, co, pin)
-	return env.supervise(c, rd, opts, st)
-}
-
-// pinned holds the release of the supervised binary's pin.
-type pinned struct {
-	mu      sync.Mutex
-	release func()
-}
-
-// swap releases the current pin and keeps r instead.
-func (p *pinned) swap(r func()) {
-	p.mu.Lock()
-	old := p.release
-	p.release = r
-	p.mu.Unlock()
-	if old != nil {
-		old()
-	}
-}
-
-// checkBinary returns the supervisor's BeforeStart hook: before every
-// restart the cached binary is checked against its entry (build.Verify: a
-// stat and the entry's metadata; the content is hashed only when they
-// differ). A binary that is gone (a tmp cleaner removed the cache) or
-// changed (overwritten, truncated) is rebuilt once, re-fetching a remote
-// source whose checkout went too, with a warning; if that fails the run
-// cannot start (exit 126).
-func (env *appEnv) checkBinary(c *cli.Context, root string, src fetch.Source, co fetch.Checkout, pin *pinned) func(context.Context, int, string) (string, error) {
-	return func(ctx context.Context, run int, path string) (string, error) {
-		if run == 1 {
-			return path, nil // just built (or verified by the cache hit)
-		}
-		err := build.Verify(path)
-		if err == nil {
-			return path, nil
-		}
-		if !errors.Is(err, build.ErrEntryDamaged) && !errors.Is(err, fs.ErrNotExist) {
-			return "", err
-		}
-		env.log.Warn(fmt.Sprintf("cached binary unusable (%v); rebuilding", err))
-		if _, statErr := os.Stat(co.ModuleDir); statErr != nil {
-			if co, err = env.fetchSource(c, root, src); err != nil {
-				return "", err
-			}
-		}
-		res, release, err := env.pinBuild(c, root, co)
-		if err != nil {
-			return "", err
-		}
-		pin.swap(release)
-		return res.Path, nil
-	}
+	env.sig.attach(f)
+	res := f.Run(c.Context)
+	st.res = &res
+	return resultError(c.Context, env.verbose, cfg, res)
 }
 
 // sourceAndArgs splits `SOURCE [-- ARGS...]`.
@@ -221,27 +156,35 @@ func buildCommand(env *appEnv) *cli.Command {
    fnrun build example.com/fn@v1.2.0`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			root, co, err := env.fetchOnly(c)
+			cfg, err := env.sourceConfig(c)
 			if err != nil {
 				return err
 			}
-			res, err := env.buildCheckout(c, root, co)
-			if err != nil {
+			if cfg.Build, err = buildConfig(c); err != nil {
 				return err
 			}
-			if out := c.String("output"); out != "" {
-				if fi, err := os.Stat(out); err == nil && fi.IsDir() {
-					out = filepath.Join(out, filepath.Base(res.Path))
-				} else if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
+			// -o FILE, or -o DIR (the binary's name is added once it is known).
+			out := c.String("output")
+			if fi, err := os.Stat(out); out != "" && (err != nil || !fi.IsDir()) {
+				if fi, err := os.Stat(filepath.Dir(out)); err != nil || !fi.IsDir() {
 					return usageError("-o %s: no such directory %s", out, filepath.Dir(out))
 				}
-				if err := copyExecutable(res.Path, out); err != nil {
-					return withCode(ExitFnrun, err)
-				}
-				fmt.Fprintln(env.stdout, out)
+			}
+			res, co, err := fn.Build(c.Context, cfg)
+			if err != nil {
+				return errorOf(env.verbose, fn.Result{Err: err, Checkout: co})
+			}
+			if out == "" {
+				fmt.Fprintln(env.stdout, res.Path)
 				return nil
 			}
-			fmt.Fprintln(env.stdout, res.Path)
+			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+				out = filepath.Join(out, filepath.Base(res.Path))
+			}
+			if err := copyExecutable(res.Path, out); err != nil {
+				return withCode(ExitFnrun, err)
+			}
+			fmt.Fprintln(env.stdout, out)
 			return nil
 		},
 	}
@@ -258,9 +201,13 @@ func fetchCommand(env *appEnv) *cli.Command {
    fnrun fetch -u 'git::https://host/repo.git//cmd/fn?ref=main'`,
 		Flags: flags,
 		Action: func(c *cli.Context) error {
-			_, co, err := env.fetchOnly(c)
+			cfg, err := env.sourceConfig(c)
 			if err != nil {
 				return err
+			}
+			co, err := fn.Fetch(c.Context, cfg)
+			if err != nil {
+				return errorOf(env.verbose, fn.Result{Err: err, Checkout: co})
 			}
 			fmt.Fprintln(env.stdout, co.PackageDir)
 			return nil
@@ -268,24 +215,28 @@ func fetchCommand(env *appEnv) *cli.Command {
 	}
 }
 
-// fetchOnly is the common part of `build` and `fetch`: exactly one SOURCE,
-// parsed and fetched into the cache.
-func (env *appEnv) fetchOnly(c *cli.Context) (root string, co fetch.Checkout, err error) {
+// sourceConfig is the common part of `build` and `fetch`: exactly one
+// SOURCE, parsed, and the cache to fetch it into.
+func (env *appEnv) sourceConfig(c *cli.Context) (fn.Config, error) {
 	env.setupLogger(c)
+	var cfg fn.Config
 	source, extra, err := sourceAndArgs(c)
 	if err != nil {
-		return "", co, err
+		return cfg, err
 	}
 	if len(extra) > 0 {
-		return "", co, usageError("%s: unexpected arguments after SOURCE: %s", c.Command.Name, strings.Join(extra, " "))
+		return cfg, usageError("%s: unexpected arguments after SOURCE: %s", c.Command.Name, strings.Join(extra, " "))
 	}
 	src, err := parseSource(source)
 	if err != nil {
-		return "", co, err
+		return cfg, err
 	}
-	if root, err = cacheDir(c); err != nil {
-		return "", co, err
+	cfg.Source = &src
+	cfg.Update = c.Bool("update")
+	cfg.Logger = env.log
+	cfg.OnEvent = env.onEvent(c)
+	if cfg.CacheDir, err = cacheDir(c); err != nil {
+		return cfg, err
 	}
-	co, err = env.fetchSource(c, root, src)
-	return root, co, err
+	return cfg, nil
 }

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/fnrun/fnrun/runner"
+	"github.com/fnrun/fnrun/internal/fn"
 )
 
 /*
@@ -34,7 +34,7 @@ SIGIO, SIGPWR: caught and dropped, nothing is orphaned) or not catchable
 (SIGKILL: the parent-death signal covers the program's leader). Main
 installs the handlers before anything runs, so a signal that arrives during
 fetch or build cancels that work too; here they are routed to whatever
-supervisor currently runs.
+function currently runs.
 */
 
 // stopCause is why fnrun stopped before the program ended by itself: it
@@ -92,14 +92,14 @@ var fatalSignals = map[os.Signal]*stopCause{
 type sigRouter struct {
 	ch     chan os.Signal
 	cancel context.CancelCauseFunc
-	sup    chan *runner.Supervisor
+	sup    chan *fn.Function
 	quit   chan struct{}
 	log    func() *slog.Logger // fnrun's current event logger
 	tty    *terminal           // fnrun's terminal, nil when not attached to one
 }
 
 func newSigRouter(cancel context.CancelCauseFunc, log func() *slog.Logger, tty *terminal) *sigRouter {
-	r := &sigRouter{log: log, tty: tty, ch: make(chan os.Signal, 8), cancel: cancel, sup: make(chan *runner.Supervisor, 1), quit: make(chan struct{})}
+	r := &sigRouter{log: log, tty: tty, ch: make(chan os.Signal, 8), cancel: cancel, sup: make(chan *fn.Function, 1), quit: make(chan struct{})}
 	// SIGPIPE is caught so that a write to a closed stdout fails with EPIPE
 	// (handled by outGuard) instead of killing fnrun on the spot.
 	signal.Notify(r.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE,
@@ -109,7 +109,7 @@ func newSigRouter(cancel context.CancelCauseFunc, log func() *slog.Logger, tty *
 
 // run routes signals until quit. Owned by one goroutine.
 func (r *sigRouter) run(ctx context.Context) {
-	var sup *runner.Supervisor
+	var sup *fn.Function
 	stopping := false
 	for {
 		select {
@@ -152,7 +152,7 @@ func (r *sigRouter) run(ctx context.Context) {
 
 // stopFor ends the command for cause: the first time a graceful stop, after
 // that SIGKILL to the group at once.
-func (r *sigRouter) stopFor(sup *runner.Supervisor, cause *stopCause, stopping *bool) {
+func (r *sigRouter) stopFor(sup *fn.Function, cause *stopCause, stopping *bool) {
 	if *stopping {
 		if sup != nil {
 			sup.Kill()
@@ -176,8 +176,8 @@ func (r *sigRouter) stop() {
 	close(r.quit)
 }
 
-// attach hands the supervisor to the router.
-func (r *sigRouter) attach(s *runner.Supervisor) { r.sup <- s }
+// attach hands the function that runs to the router.
+func (r *sigRouter) attach(f *fn.Function) { r.sup <- f }
 
 // terminal is the terminal fnrun is attached to: one of its standard
 // streams. After a hangup every operation on it fails (EIO), which tells a

@@ -1,23 +1,19 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/fnrun/fnrun/build"
 	"github.com/fnrun/fnrun/fetch"
 	"github.com/fnrun/fnrun/internal/cache"
+	"github.com/fnrun/fnrun/internal/fn"
 )
 
 const (
@@ -78,126 +74,19 @@ func parseSource(s string) (fetch.Source, error) {
 	return src, nil
 }
 
-// fetchSource turns SOURCE into a checkout.
-func (env *appEnv) fetchSource(c *cli.Context, root string, src fetch.Source) (fetch.Checkout, error) {
-	p := env.progress(c)
-	defer p.done()
-	if src.Kind != fetch.KindLocal {
-		// Downloads of a killed fnrun are left in the cache's tmp/: sweep
-		// old ones (best effort; fresh ones may belong to a running fnrun).
-		if err := build.SweepTmp(root, build.StaleTmpAge); err != nil {
-			env.log.Debug("sweep cache tmp", "err", err)
-		}
-	}
-	f, err := fetch.New(fetch.Options{CacheDir: root, Update: c.Bool("update"), Logger: env.log, Progress: p.say})
-	if err != nil {
-		return fetch.Checkout{}, withCode(ExitFnrun, err)
-	}
-	co, err := f.Fetch(c.Context, src)
-	if err != nil {
-		if nm := (*fetch.NoModuleError)(nil); errors.As(err, &nm) {
-			// The one local mistake with an obvious fix.
-			return co, withDetail(ExitFnrun, err, "make it a module first: cd "+nm.Dir+" && go mod init NAME")
-		}
-		return co, toolError(c, err)
-	}
-	if co.Stale {
-		env.log.Warn(fmt.Sprintf("update failed, running the previous checkout (%s): %v", co.Version, co.UpdateErr))
-	}
-	return co, nil
-}
-
-// buildCheckout builds a checkout into the cache.
-func (env *appEnv) buildCheckout(c *cli.Context, root string, co fetch.Checkout) (build.Result, error) {
-	p := env.progress(c)
-	defer p.done()
-	b, err := env.builder(c, root, p.say)
-	if err != nil {
-		return build.Result{}, err
-	}
-	res, err := b.Build(c.Context, buildRequest(co))
-	if err != nil {
-		var nm *build.NotMainError
-		if co.Identity == "" && errors.As(err, &nm) && len(nm.Mains) > 0 {
-			// A local source: list the main packages as SOURCEs to paste.
-			return res, withDetail(ExitFnrun, err, "main packages in this module:\n\t"+strings.Join(localMains(co, nm.Mains), "\n\t"))
-		}
-		return res, toolError(c, err)
-	}
-	if !res.CacheHit {
-		env.log.Debug("built", "binary", res.Path, "in", res.Duration)
-	}
-	return res, nil
-}
-
-// pinBuild builds co and pins the binary in the cache for as long as it is
-// supervised (until release), so that `cache clean` and `cache prune` leave
-// it alone. A binary removed between build and pin is built again.
-func (env *appEnv) pinBuild(c *cli.Context, root string, co fetch.Checkout) (build.Result, func(), error) {
-	for attempt := 0; ; attempt++ {
-		res, err := env.buildCheckout(c, root, co)
-		if err != nil {
-			return res, nil, err
-		}
-		release, err := build.Pin(res.Path)
-		if err == nil {
-			return res, release, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) || attempt > 0 {
-			return res, nil, withCode(ExitFnrun, err)
-		}
-	}
-}
-
-func buildRequest(co fetch.Checkout) build.Request {
-	source := co.Source
-	if co.Identity == "" {
-		source = co.PackageDir // a local source: the absolute directory, for `cache ls`
-	}
-	return build.Request{ModuleDir: co.ModuleDir, PackageDir: co.PackageDir, Identity: co.Identity, Source: source, Flags: co.BuildFlags, Env: co.BuildEnv}
-}
-
-func (env *appEnv) builder(c *cli.Context, root string, progress func(string)) (*build.Builder, error) {
+// buildConfig reads the build flags.
+func buildConfig(c *cli.Context) (fn.BuildConfig, error) {
 	for _, f := range c.StringSlice("build-flag") {
 		if !strings.HasPrefix(f, "-") {
-			return nil, usageError("--build-flag %q: not a flag", f)
+			return fn.BuildConfig{}, usageError("--build-flag %q: not a flag", f)
 		}
 	}
-	b, err := build.New(build.Options{
-		CacheDir:   root,
-		Tags:       c.String("tags"),
-		Ldflags:    c.String("ldflags"),
-		Race:       c.Bool("race"),
-		BuildFlags: c.StringSlice("build-flag"),
-		Logger:     env.log,
-		Progress:   progress,
-	})
-	if err != nil {
-		return nil, usageError("%v", err)
-	}
-	return b, nil
-}
-
-// toolError maps a fetch or build failure to exit 125 with its detail: the
-// compiler's output always, other tools' output with -v.
-func toolError(c *cli.Context, err error) error {
-	var detail string
-	var d interface{ Detail() string }
-	if errors.As(err, &d) {
-		detail = d.Detail()
-	}
-	var be *build.Error
-	if errors.As(err, &be) {
-		detail = be.Output
-	}
-	var fe *fetch.Error
-	if errors.As(err, &fe) && c.Bool("verbose") {
-		detail = fe.Output
-	}
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
-	return withDetail(ExitFnrun, err, detail)
+	return fn.BuildConfig{
+		Tags:    c.String("tags"),
+		Ldflags: c.String("ldflags"),
+		Race:    c.Bool("race"),
+		Flags:   c.StringSlice("build-flag"),
+	}, nil
 }
 
 // progress shows what fetch and build are doing: a live status line on a
@@ -208,12 +97,11 @@ type progress struct {
 	live  bool
 	shown bool
 	off   bool
-	start time.Time
 	log   *slog.Logger // JSON mode: progress goes through the event logger
 }
 
 func (env *appEnv) progress(c *cli.Context) *progress {
-	p := &progress{w: env.stderr, live: env.stderrTTY && !isCI(), off: c.Bool("quiet"), start: time.Now()}
+	p := &progress{w: env.stderr, live: env.stderrTTY && !isCI(), off: c.Bool("quiet")}
 	if env.jsonLog {
 		p.log = env.log
 	}

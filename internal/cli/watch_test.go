@@ -277,3 +277,39 @@ func TestWatch_Loop(t *testing.T) {
 		}
 	}
 }
+
+// TestWatch_workspace: a go.work `use` module outside the program's module
+// is in the build key, so it is watched too: editing it rebuilds.
+func TestWatch_workspace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds twice")
+	}
+	ws := t.TempDir()
+	app, lib := filepath.Join(ws, "app"), filepath.Join(ws, "lib")
+	writeFile(t, filepath.Join(ws, "go.work"), "go 1.22\n\nuse (\n\t./app\n\t./lib\n)\n")
+	writeFile(t, filepath.Join(app, "go.mod"), "module example.com/app\n\ngo 1.22\n\nrequire example.com/lib v0.0.0\n")
+	writeFile(t, filepath.Join(app, "main.go"), `package main
+
+import (
+	"fmt"
+	"os"
+
+	"example.com/lib"
+)
+
+func main() {
+	fmt.Printf("lib says %s pid=%d\n", lib.Word, os.Getpid())
+	select {}
+}
+`)
+	writeFile(t, filepath.Join(lib, "go.mod"), "module example.com/lib\n\ngo 1.22\n")
+	writeLib := func(word string) {
+		writeFile(t, filepath.Join(lib, "lib.go"), fmt.Sprintf("package lib\n\nconst Word = %q\n", word))
+	}
+	writeLib("one")
+	p := startFnrun(t, app, watchEnv(t, freePort(t)), "run", "-w", "--debounce", "50ms", ".")
+	await(t, p.stdout, "lib says one")
+	writeLib("two")
+	await(t, p.stderr, "rebuilt")
+	await(t, p.stdout, "lib says two")
+}

@@ -1,12 +1,10 @@
-package cli
+package fn
 
 import (
-	"context"
 	"runtime"
+	"syscall"
 	"testing"
 	"time"
-
-	"github.com/fnrun/fnrun/runner"
 )
 
 func TestRunLog_records(t *testing.T) {
@@ -35,13 +33,13 @@ func TestRunLog_records(t *testing.T) {
 
 // The records of 100k runs keep the live heap flat: within 1 MB of where it
 // was after the first 1k runs.
-func TestReadiness_recordsBounded(t *testing.T) {
-	r := &readiness{ctx: context.Background(), expect: map[int]bool{}}
+func TestRecorder_bounded(t *testing.T) {
+	var r recorder
 	now := time.Now()
 	feed := func(from, to int) {
 		for run := from; run < to; run++ {
-			r.event(runner.Event{Kind: runner.EventStarted, Time: now, Run: run, PID: 1000 + run})
-			r.event(runner.Event{Kind: runner.EventExited, Time: now, Run: run, PID: 1000 + run, Uptime: time.Millisecond})
+			r.event(Event{Kind: EventStarted, Time: now, Run: run, PID: 1000 + run})
+			r.event(Event{Kind: EventExited, Time: now, Run: run, PID: 1000 + run, Took: time.Millisecond})
 		}
 	}
 	heap := func() uint64 {
@@ -61,5 +59,25 @@ func TestReadiness_recordsBounded(t *testing.T) {
 	if len(recs) != 2*runWindow || elided != 100_000-2*runWindow {
 		t.Errorf("kept %d records, elided %d; want %d, %d", len(recs), elided, 2*runWindow, 100_000-2*runWindow)
 	}
-	runtime.KeepAlive(r)
+}
+
+// A record holds how the run ended and when it was ready.
+func TestRecorder_event(t *testing.T) {
+	var r recorder
+	now := time.Now()
+	r.event(Event{Kind: EventStarted, Time: now, Run: 1, PID: 7})
+	r.event(Event{Kind: EventReady, Run: 1, Took: 5 * time.Millisecond})
+	r.event(Event{Kind: EventExited, Time: now.Add(time.Second), Run: 1, PID: 7, Code: -1, Signal: syscall.SIGTERM, Took: time.Second})
+	r.event(Event{Kind: EventStarted, Time: now, Run: 2, PID: 8})
+	recs, _ := r.records()
+	if len(recs) != 2 {
+		t.Fatalf("records = %d, want 2 (one finished, one running)", len(recs))
+	}
+	got := recs[0]
+	if got.Signal != "SIGTERM" || got.ExitCode != nil || got.ReadyMS == nil || *got.ReadyMS != 5 || *got.UptimeMS != 1000 {
+		t.Errorf("record = %+v, want SIGTERM, no exit code, ready 5ms, uptime 1000ms", got)
+	}
+	if recs[1].Run != 2 || recs[1].End != nil {
+		t.Errorf("running record = %+v, want run 2 without an end", recs[1])
+	}
 }

@@ -1,0 +1,196 @@
+package fn
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/fnrun/fnrun/internal/watch"
+	"github.com/fnrun/fnrun/runner"
+)
+
+/*
+The dev loop (--watch). Rationale (issue 5): a dev loop must never run a
+stale binary and must never restart for nothing.
+
+  - A change only rebuilds when the build key changed (a touch, a save with
+    identical content or a checkout of the same tree does nothing).
+  - After a good build the old process group is stopped gracefully and gone
+    before the new binary starts (runner.Replace): no "address already in use".
+  - After a failed build the old process keeps running, the failure is
+    reported (EventRebuildFailed), and nothing restarts until a build succeeds.
+  - When the program exits on its own and the policy does not restart it, the
+    loop keeps watching and starts it again after the next good build.
+
+The loop needs two things, declared here as small interfaces so that it is
+tested with fakes: something that builds (rebuilder) and something that
+supervises (supervisor, made by start for a binary). The one race worth
+naming: a rebuild that finishes just as the program ends by itself. Replace
+then asks a supervisor that is already returning; the loop counts the runs
+started (noteStarted, from the supervisor's events) and, if Run returns
+with no run started since the Replace, starts the new binary itself.
+*/
+
+// rebuilder is what the dev loop needs from the build.
+type rebuilder interface {
+	// Key is the build key of the source as it is now; it builds nothing.
+	Key(ctx context.Context) (string, error)
+	// Build builds the source; the binary stays pinned until Release.
+	Build(ctx context.Context) (binary, error)
+}
+
+// binary is a built, pinned program.
+type binary struct {
+	Path, Key string
+	Took      time.Duration
+	Release   func()
+}
+
+// supervisor is one supervision as the dev loop uses it (*runner.Supervisor).
+type supervisor interface {
+	Run(ctx context.Context) (runner.Status, error)
+	Replace(path string)
+}
+
+// devLoop rebuilds and restarts on change. Its fields are set before run.
+type devLoop struct {
+	build     rebuilder
+	start     func(path string) (supervisor, error) // a supervisor for path, not yet running
+	changes   <-chan watch.Change
+	watchErr  <-chan error // the watcher's end, once changes is closed
+	emit      func(Event)
+	moduleDir string // changes are described relative to it
+
+	started atomic.Int64 // runs started so far (noteStarted)
+}
+
+// noteStarted is called for every run a supervisor starts.
+func (l *devLoop) noteStarted() { l.started.Add(1) }
+
+type supResult struct {
+	st  runner.Status
+	err error
+}
+
+// run supervises first and rebuilds on change until ctx is done, a start
+// fails, or the watcher fails. It returns the last run's status. first's
+// pin (and those of later builds) is released before run returns.
+func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) {
+	release := first.Release
+	defer func() { release() }()
+	// sctx ends the supervisor when the loop returns early (a watch error):
+	// the program's group is stopped before the loop returns.
+	sctx, scancel := context.WithCancel(ctx)
+	defer scancel()
+
+	var (
+		sup        supervisor
+		done       chan supResult
+		last       runner.Status
+		key        = first.Key
+		current    = first.Path
+		replacedAt = int64(-1) // l.started when the last Replace was asked
+		changes    = l.changes
+	)
+	defer func() {
+		if done != nil {
+			scancel()
+			<-done
+		}
+	}()
+	start := func(path string) error {
+		replacedAt = -1
+		s, err := l.start(path)
+		if err != nil {
+			return err
+		}
+		sup, done = s, make(chan supResult, 1)
+		go func() {
+			st, err := s.Run(sctx)
+			done <- supResult{st, err}
+		}()
+		return nil
+	}
+	if err := start(current); err != nil {
+		return last, err
+	}
+	for {
+		select {
+		case r := <-done:
+			sup, done = nil, nil
+			last = r.st
+			if r.err != nil {
+				return last, startError(r.err)
+			}
+			if ctx.Err() != nil {
+				return last, nil
+			}
+			if replacedAt >= 0 && l.started.Load() == replacedAt {
+				// A rebuild finished just as the program ended: run it.
+				if err := start(current); err != nil {
+					return last, err
+				}
+				continue
+			}
+			l.emit(Event{Kind: EventIdle, Code: last.ExitCode()})
+		case ch, ok := <-changes:
+			if !ok {
+				changes = nil // closed: never select it again
+				if err := <-l.watchErr; err != nil {
+					return last, &Error{Phase: PhaseWatch, Err: fmt.Errorf("watch: %w", err)}
+				}
+				continue
+			}
+			if k, err := l.build.Key(ctx); err == nil && k == key {
+				l.emit(Event{Kind: EventChangeIgnored, Files: len(ch.Paths)})
+				continue
+			}
+			what := describeChange(ch, l.moduleDir)
+			l.emit(Event{Kind: EventRebuilding, Msg: what})
+			b, err := l.build.Build(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					l.emit(Event{Kind: EventRebuildFailed, Err: err, Running: sup != nil})
+				}
+				continue
+			}
+			release()
+			release = b.Release
+			key, current = b.Key, b.Path
+			l.emit(Event{Kind: EventRebuilt, Binary: b.Path, Key: b.Key, Took: b.Took, Msg: what})
+			if sup != nil {
+				replacedAt = l.started.Load()
+				sup.Replace(current)
+			} else if err := start(current); err != nil {
+				return last, err
+			}
+		case <-ctx.Done():
+			if sup == nil {
+				return last, nil
+			}
+			// The supervisor sees the same ctx and stops the group; wait for it.
+			r := <-done
+			done = nil
+			return r.st, nil
+		}
+	}
+}
+
+// describeChange names what a change touched, relative to the module: the
+// first path and how many more.
+func describeChange(ch watch.Change, moduleDir string) string {
+	if len(ch.Paths) == 0 {
+		return "rescan"
+	}
+	first := ch.Paths[0]
+	if rel, err := filepath.Rel(moduleDir, first); err == nil && !strings.HasPrefix(rel, "..") {
+		first = rel
+	}
+	if n := len(ch.Paths) - 1; n > 0 || ch.Truncated {
+		return fmt.Sprintf("%s and %d more", first, n)
+	}
+	return first
+}

@@ -1,0 +1,320 @@
+package fn
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fnrun/fnrun/internal/watch"
+	"github.com/fnrun/fnrun/runner"
+)
+
+// The dev loop with a fake build and fake supervisors: no go, no processes.
+
+// fakeBuild builds "bin-KEY" for the current key, or fails with fail.
+type fakeBuild struct {
+	mu       sync.Mutex
+	key      string
+	fail     error
+	builds   int
+	pinned   map[string]int // path → pins held
+	onBuild  func()         // called inside Build (to race it with an exit)
+	released []string
+}
+
+func (b *fakeBuild) setKey(k string) { b.mu.Lock(); b.key = k; b.mu.Unlock() }
+func (b *fakeBuild) setFail(err error) {
+	b.mu.Lock()
+	b.fail = err
+	b.mu.Unlock()
+}
+
+func (b *fakeBuild) Key(context.Context) (string, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.key, nil
+}
+
+func (b *fakeBuild) Build(context.Context) (binary, error) {
+	b.mu.Lock()
+	b.builds++
+	key, fail, hook := b.key, b.fail, b.onBuild
+	b.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	if fail != nil {
+		return binary{}, fail
+	}
+	return b.binary(key), nil
+}
+
+func (b *fakeBuild) binary(key string) binary {
+	path := "bin-" + key
+	b.mu.Lock()
+	b.pinned[path]++
+	b.mu.Unlock()
+	return binary{Path: path, Key: key, Release: func() {
+		b.mu.Lock()
+		b.pinned[path]--
+		b.released = append(b.released, path)
+		b.mu.Unlock()
+	}}
+}
+
+// fakeSup runs "binaries": every run is announced on runs; a Replace
+// starts the new path as the next run; exit ends Run as the program
+// ending by itself.
+type fakeSup struct {
+	l       *devLoop
+	path    string
+	runs    chan<- string
+	replace chan string
+	exit    chan struct{}
+	done    chan struct{}
+}
+
+func (s *fakeSup) Run(ctx context.Context) (runner.Status, error) {
+	defer close(s.done)
+	for {
+		s.l.noteStarted()
+		s.runs <- s.path
+		select {
+		case <-ctx.Done():
+			return runner.Status{Code: -1, Signal: 15, Runs: 1}, nil
+		case <-s.exit:
+			return runner.Status{Code: 3, Runs: 1}, nil
+		case p := <-s.replace:
+			s.path = p
+		}
+	}
+}
+
+func (s *fakeSup) Replace(path string) {
+	select {
+	case s.replace <- path:
+	default:
+	}
+}
+
+type loopTest struct {
+	t       *testing.T
+	l       *devLoop
+	b       *fakeBuild
+	changes chan watch.Change
+	runs    chan string
+	events  chan Event
+	mu      sync.Mutex
+	sups    []*fakeSup
+	cancel  context.CancelFunc
+	result  chan error
+}
+
+func startLoop(t *testing.T) *loopTest {
+	t.Helper()
+	lt := &loopTest{t: t, b: &fakeBuild{key: "v1", pinned: map[string]int{}},
+		changes: make(chan watch.Change), runs: make(chan string, 16), events: make(chan Event, 64), result: make(chan error, 1)}
+	lt.l = &devLoop{build: lt.b, changes: lt.changes, watchErr: make(chan error, 1), moduleDir: "/m",
+		emit: func(e Event) { lt.events <- e }}
+	lt.l.start = func(path string) (supervisor, error) {
+		s := &fakeSup{l: lt.l, path: path, runs: lt.runs, replace: make(chan string, 1), exit: make(chan struct{}), done: make(chan struct{})}
+		lt.mu.Lock()
+		lt.sups = append(lt.sups, s)
+		lt.mu.Unlock()
+		return s, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	lt.cancel = cancel
+	first := lt.b.binary("v1")
+	go func() {
+		_, err := lt.l.run(ctx, first)
+		lt.result <- err
+	}()
+	t.Cleanup(func() { cancel() })
+	lt.run("bin-v1")
+	return lt
+}
+
+const loopWait = 5 * time.Second
+
+// run expects the next run to start path.
+func (lt *loopTest) run(path string) {
+	lt.t.Helper()
+	select {
+	case got := <-lt.runs:
+		if got != path {
+			lt.t.Fatalf("started %s, want %s", got, path)
+		}
+	case <-time.After(loopWait):
+		lt.t.Fatalf("no run started, want %s", path)
+	}
+}
+
+// event expects the next event of one of the loop's own kinds to be kind.
+func (lt *loopTest) event(kind EventKind) Event {
+	lt.t.Helper()
+	select {
+	case e := <-lt.events:
+		if e.Kind != kind {
+			lt.t.Fatalf("event %v (%+v), want %v", e.Kind, e, kind)
+		}
+		return e
+	case <-time.After(loopWait):
+		lt.t.Fatalf("no event, want %v", kind)
+	}
+	return Event{}
+}
+
+func (lt *loopTest) change(paths ...string) {
+	lt.t.Helper()
+	select {
+	case lt.changes <- watch.Change{Paths: paths}:
+	case <-time.After(loopWait):
+		lt.t.Fatal("the loop does not take changes")
+	}
+}
+
+func (lt *loopTest) sup(i int) *fakeSup {
+	lt.mu.Lock()
+	defer lt.mu.Unlock()
+	return lt.sups[i]
+}
+
+// stop ends the loop and checks that every pin was released.
+func (lt *loopTest) stop() {
+	lt.t.Helper()
+	lt.cancel()
+	select {
+	case err := <-lt.result:
+		if err != nil {
+			lt.t.Fatalf("loop: %v", err)
+		}
+	case <-time.After(loopWait):
+		lt.t.Fatal("the loop did not return after cancel")
+	}
+	lt.b.mu.Lock()
+	defer lt.b.mu.Unlock()
+	for p, n := range lt.b.pinned {
+		if n != 0 {
+			lt.t.Errorf("%s pinned %d times after the loop returned, want 0", p, n)
+		}
+	}
+}
+
+// A burst of changes: the ones that leave the key as it is build nothing;
+// the one that changes it builds once and replaces the running binary.
+func TestDevLoop_editBurst(t *testing.T) {
+	lt := startLoop(t)
+	lt.change("/m/README.md")
+	lt.event(EventChangeIgnored)
+	lt.b.setKey("v2")
+	lt.change("/m/main.go", "/m/a.go")
+	if e := lt.event(EventRebuilding); e.Msg != "main.go and 1 more" {
+		t.Errorf("rebuilding %q, want %q", e.Msg, "main.go and 1 more")
+	}
+	lt.event(EventRebuilt)
+	lt.run("bin-v2")
+	lt.change("/m/main.go") // saved again, same content
+	lt.event(EventChangeIgnored)
+	if lt.b.builds != 1 {
+		t.Errorf("builds = %d, want 1", lt.b.builds)
+	}
+	lt.stop()
+	if !slices.Contains(lt.b.released, "bin-v1") {
+		t.Errorf("released %v, want bin-v1's pin released after the rebuild", lt.b.released)
+	}
+}
+
+// A failed build keeps the old process: no replace, the failure says a run
+// is alive; the fix replaces it.
+func TestDevLoop_failedBuildKeepsOld(t *testing.T) {
+	lt := startLoop(t)
+	lt.b.setKey("broken")
+	lt.b.setFail(errors.New("undefined: x"))
+	lt.change("/m/main.go")
+	lt.event(EventRebuilding)
+	if e := lt.event(EventRebuildFailed); !e.Running || e.Err == nil {
+		t.Errorf("rebuild failed event %+v, want Running and the error", e)
+	}
+	select {
+	case p := <-lt.runs:
+		t.Fatalf("started %s after a failed build", p)
+	default:
+	}
+	lt.b.setKey("v3")
+	lt.b.setFail(nil)
+	lt.change("/m/main.go")
+	lt.event(EventRebuilding)
+	lt.event(EventRebuilt)
+	lt.run("bin-v3")
+	lt.stop()
+}
+
+// The program ends by itself: the loop waits; the next good build starts it.
+func TestDevLoop_endedThenRebuilt(t *testing.T) {
+	lt := startLoop(t)
+	close(lt.sup(0).exit)
+	if e := lt.event(EventIdle); e.Code != 3 {
+		t.Errorf("idle code %d, want 3", e.Code)
+	}
+	lt.b.setKey("v2")
+	lt.change("/m/main.go")
+	lt.event(EventRebuilding)
+	lt.event(EventRebuilt)
+	lt.run("bin-v2")
+	lt.mu.Lock()
+	n := len(lt.sups)
+	lt.mu.Unlock()
+	if n != 2 {
+		t.Errorf("supervisors started = %d, want 2 (a new one after the end)", n)
+	}
+	lt.stop()
+}
+
+// A rebuild that finishes just as the program ends: the Replace reaches a
+// supervisor that is returning, and the loop starts the new binary itself.
+func TestDevLoop_rebuildRacesExit(t *testing.T) {
+	lt := startLoop(t)
+	first := lt.sup(0)
+	lt.b.onBuild = func() {
+		close(first.exit) // the program ends while the build runs
+		<-first.done      // and its Run has returned before the Replace
+	}
+	lt.b.setKey("v2")
+	lt.change("/m/main.go")
+	lt.event(EventRebuilding)
+	lt.event(EventRebuilt)
+	lt.run("bin-v2")
+	select {
+	case e := <-lt.events:
+		t.Fatalf("event %v after the race, want none (no idle: the new binary runs)", e.Kind)
+	default:
+	}
+	lt.stop()
+}
+
+// A watcher that fails ends the loop with a watch error, after stopping the
+// program.
+func TestDevLoop_watchFails(t *testing.T) {
+	lt := startLoop(t)
+	werr := make(chan error, 1)
+	werr <- errors.New("watched directory /m was removed")
+	lt.l.watchErr = werr
+	close(lt.changes)
+	select {
+	case err := <-lt.result:
+		if PhaseOf(err) != PhaseWatch {
+			t.Errorf("loop ended with %v, want a watch error", err)
+		}
+	case <-time.After(loopWait):
+		t.Fatal("the loop did not end when the watcher failed")
+	}
+	select {
+	case <-lt.sup(0).done:
+	default:
+		t.Error("the supervisor still runs after the loop returned")
+	}
+}

@@ -1,0 +1,264 @@
+package fn
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/fnrun/fnrun/build"
+	"github.com/fnrun/fnrun/internal/watch"
+	"github.com/fnrun/fnrun/runner"
+)
+
+// Function is one function, ready to run. Create it with New.
+type Function struct {
+	cfg  Config
+	src  *source // nil for a program
+	name atomic.Value
+
+	mu      sync.Mutex
+	sup     *runner.Supervisor // the current supervisor, once there is one
+	stopSig syscall.Signal     // SetStopSignal, applied to every supervisor
+	killed  bool
+}
+
+// New validates cfg and returns a Function. It does no I/O: every error a
+// Config can have is found here, before any work.
+func New(cfg Config) (*Function, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Ready.Timeout == 0 {
+		cfg.Ready.Timeout = DefaultReadyTimeout
+	}
+	check := cfg.Runner
+	check.Path = "fnrun-check" // validated now, set by Run
+	if _, err := runner.New(check); err != nil {
+		return nil, &ConfigError{err}
+	}
+	if cfg.Watch != nil {
+		for _, g := range cfg.Watch.Ignore {
+			if err := watch.ValidateGlob(g); err != nil {
+				return nil, &ConfigError{err}
+			}
+		}
+	}
+	f := &Function{cfg: cfg}
+	f.name.Store(cfg.Runner.Name)
+	if cfg.Source != nil {
+		src, err := newSource(&f.cfg, f.emit)
+		if err != nil {
+			return nil, err
+		}
+		f.src = src
+	}
+	return f, nil
+}
+
+// Name is the function's name: Config.Runner.Name, or the binary's base
+// name once it is known.
+func (f *Function) Name() string { return f.name.Load().(string) }
+
+func (f *Function) emit(e Event) {
+	if f.cfg.OnEvent == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	if e.Name == "" {
+		e.Name = f.Name()
+	}
+	f.cfg.OnEvent(e)
+}
+
+// Run fetches, builds and supervises (or watches) the function until it
+// ends or ctx is done, and says how it ended. Call it once.
+func (f *Function) Run(ctx context.Context) Result {
+	var res Result
+	opts := f.cfg.Runner
+	if f.src == nil {
+		res.Source, res.Binary = f.cfg.Program, f.cfg.Program
+		opts.Path = f.cfg.Program
+		if opts.Name == "" {
+			opts.Name = filepath.Base(opts.Path)
+			f.name.Store(opts.Name)
+		}
+		f.supervise(ctx, opts, &res)
+		return res
+	}
+	res.Source = f.cfg.Source.Redacted()
+	if err := f.src.fetch(ctx); err != nil {
+		res.Err = err
+		return res
+	}
+	res.Checkout = f.src.co
+	b, release, err := f.src.buildPinned(ctx)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	res.Binary = b.Path
+	res.Build = &BuildInfo{Key: b.Key, CacheHit: b.CacheHit, Took: b.Duration}
+	opts.Path = b.Path
+	if opts.Name == "" {
+		opts.Name = filepath.Base(b.Path)
+		f.name.Store(opts.Name)
+	}
+	f.emit(Event{Kind: EventBuilt, Binary: b.Path, Key: b.Key, CacheHit: b.CacheHit, Took: b.Duration})
+	if f.cfg.Watch != nil {
+		f.watch(ctx, opts, b, release, &res)
+		return res
+	}
+	f.src.pin(release)
+	defer f.src.close()
+	opts.BeforeStart = f.src.beforeStart
+	f.supervise(ctx, opts, &res)
+	return res
+}
+
+// watch runs the dev loop on the directories the build depends on.
+func (f *Function) watch(ctx context.Context, opts runner.Options, first build.Result, release func(), res *Result) {
+	co := f.src.co
+	_, vendorErr := os.Stat(filepath.Join(co.ModuleDir, "vendor", "modules.txt"))
+	dirs := first.Dirs // exactly what the build key covers (build owns it)
+	if len(dirs) == 0 {
+		dirs = []string{co.ModuleDir}
+	}
+	w, err := watch.New(watch.Options{
+		Roots:      dirs,
+		Debounce:   f.cfg.Watch.Debounce,
+		Ignore:     f.cfg.Watch.Ignore,
+		KeepVendor: vendorErr == nil,
+		Logger:     f.cfg.Logger,
+	})
+	if err != nil {
+		release()
+		res.Err = &Error{Phase: PhaseWatch, Err: err}
+		return
+	}
+	defer w.Close()
+	ctx, cancelTimeout := f.withTimeout(ctx)
+	defer cancelTimeout()
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	werr := make(chan error, 1)
+	go func() { werr <- w.Run(wctx) }()
+
+	l := &devLoop{build: (*sourceBuilder)(f.src), changes: w.Changes(), watchErr: werr, emit: f.emit, moduleDir: co.ModuleDir}
+	l.start = func(path string) (supervisor, error) {
+		o := opts
+		o.Path = path
+		o.OnEvent = func(re runner.Event) {
+			e, ok := fromRunner(re)
+			if !ok {
+				return
+			}
+			if e.Kind == EventStarted {
+				l.noteStarted()
+			}
+			f.emit(e)
+		}
+		s, err := runner.New(o)
+		if err != nil {
+			return nil, &ConfigError{err}
+		}
+		f.attach(s)
+		return s, nil
+	}
+	f.emit(Event{Kind: EventWatching, Dirs: dirs})
+	res.Status, res.Err = l.run(ctx, binary{Path: first.Path, Key: first.Key, Release: release})
+	if res.Err != nil {
+		return
+	}
+	switch {
+	case errors.Is(context.Cause(ctx), errTimedOut):
+		res.TimedOut = true
+	case ctx.Err() != nil:
+		res.Stopped = true
+	}
+}
+
+// sourceBuilder is a source as the dev loop's rebuilder.
+type sourceBuilder source
+
+func (b *sourceBuilder) Key(ctx context.Context) (string, error) { return (*source)(b).key(ctx) }
+
+func (b *sourceBuilder) Build(ctx context.Context) (binary, error) {
+	began := time.Now()
+	r, release, err := (*source)(b).buildPinned(ctx)
+	if err != nil {
+		return binary{}, err
+	}
+	return binary{Path: r.Path, Key: r.Key, Took: time.Since(began), Release: release}, nil
+}
+
+// attach makes s the supervisor that Restart, Kill and Signal reach.
+func (f *Function) attach(s *runner.Supervisor) {
+	f.mu.Lock()
+	f.sup = s
+	sig, killed := f.stopSig, f.killed
+	f.mu.Unlock()
+	if sig != 0 {
+		s.SetStopSignal(sig)
+	}
+	if killed {
+		s.Kill()
+	}
+}
+
+func (f *Function) current() *runner.Supervisor {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sup
+}
+
+// Restart stops the current run gracefully and starts the program again at
+// once, with the backoff reset (like SIGHUP). Before the first run it does
+// nothing.
+func (f *Function) Restart() {
+	if s := f.current(); s != nil {
+		s.Restart()
+	}
+}
+
+// Kill SIGKILLs the current run's group at once, also in the middle of a
+// graceful stop; no further run is started.
+func (f *Function) Kill() {
+	f.mu.Lock()
+	f.killed = true
+	s := f.sup
+	f.mu.Unlock()
+	if s != nil {
+		s.Kill()
+	}
+}
+
+// Signal sends sig to the current run's processes; nil when none runs.
+func (f *Function) Signal(sig syscall.Signal) error {
+	if s := f.current(); s != nil {
+		return s.Signal(sig)
+	}
+	return nil
+}
+
+// SetStopSignal makes the stops that begin afterwards use sig (a Ctrl-\ is
+// passed on as SIGQUIT); 0 restores Config.Runner.StopSignal.
+func (f *Function) SetStopSignal(sig syscall.Signal) {
+	f.mu.Lock()
+	f.stopSig = sig
+	s := f.sup
+	f.mu.Unlock()
+	if s != nil {
+		s.SetStopSignal(sig)
+	}
+}
