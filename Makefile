@@ -47,7 +47,7 @@ lint:
 FUZZTIME ?= 20s
 fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./fetch/
-	$(GO) test -run XXX -fuzz FuzzEnvFile -fuzztime $(FUZZTIME) ./internal/cli/
+	$(GO) test -run XXX -fuzz FuzzEnvFile -fuzztime $(FUZZTIME) ./internal/fn/
 	$(GO) test -run XXX -fuzz FuzzParseSignal -fuzztime $(FUZZTIME) ./internal/cli/
 
 clean:

@@ -78,16 +78,27 @@ func newLineWriter(mu *sync.Mutex, dst io.Writer, stream Stream, o *Options) *li
 			color = o.ColorStderr
 		}
 		if color {
-			w.prefix = append(w.prefix, colorName...)
+			c := o.NameColor
+			if c == "" {
+				c = colorName
+			}
+			w.prefix = append(w.prefix, c...)
 			w.prefix = append(w.prefix, o.Name...)
 			w.prefix = append(w.prefix, colorReset...)
 		} else {
 			w.prefix = append(w.prefix, o.Name...)
 		}
+		for n := utf8.RuneCountInString(o.Name); n < o.NameWidth; n++ {
+			w.prefix = append(w.prefix, ' ')
+		}
 		w.prefix = append(w.prefix, " | "...)
 	case FormatJSON:
 		w.prefix = append(w.prefix, `","name":`...)
 		w.prefix = appendJSONString(w.prefix, []byte(o.Name))
+		if o.Function != "" {
+			w.prefix = append(w.prefix, `,"function":`...)
+			w.prefix = appendJSONString(w.prefix, []byte(o.Function))
+		}
 		w.prefix = append(w.prefix, `,"stream":"`...)
 		w.prefix = append(w.prefix, stream.String()...)
 		w.prefix = append(w.prefix, `","line":`...)

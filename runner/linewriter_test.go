@@ -467,3 +467,20 @@ func BenchmarkLineWriter(b *testing.B) {
 		})
 	}
 }
+
+// Names are padded to NameWidth and coloured with NameColor; JSON lines
+// carry Function.
+func TestLineWriter_systemPrefix(t *testing.T) {
+	var r recorder
+	w := newTestLineWriter(&r, Options{Name: "api", NameWidth: 6, NameColor: "\x1b[33m", ColorStderr: true})
+	w.Write([]byte("x\n"))
+	if got, want := r.all(), "\x1b[33mapi\x1b[0m    | x\n"; got != want {
+		t.Errorf("text: got %q, want %q", got, want)
+	}
+	var j recorder
+	w = newTestLineWriter(&j, Options{Name: "api.2", Function: "api", Format: FormatJSON})
+	w.Write([]byte("x\n"))
+	if got := j.all(); !strings.Contains(got, `"name":"api.2","function":"api","stream"`) {
+		t.Errorf("json: got %s, want name, function and stream", got)
+	}
+}

@@ -105,6 +105,14 @@ type Options struct {
 	// whether its own destination is a terminal.
 	Color       bool
 	ColorStderr bool
+	// NameColor is the SGR sequence that colours the name ("\x1b[33m");
+	// "" means cyan. NameWidth pads the name to that many characters, so
+	// that the lines of several programs line up (fnrun up).
+	NameColor string
+	NameWidth int
+	// Function, if set, is added to JSON lines as "function" (the entry a
+	// replica such as api.2 belongs to).
+	Function string
 
 	// MaxLine is the longest piece of a line delivered at once, in bytes of
 	// the program's output; 0 means DefaultMaxLine. A longer line is

@@ -2,13 +2,11 @@ package cli
 
 import (
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fnrun/fnrun/internal/fn"
 	"github.com/fnrun/fnrun/runner"
 )
 
@@ -67,44 +65,13 @@ func (env *appEnv) execAction(c *cli.Context, st *reportState) error {
 	return env.runFunction(c, cfg, st)
 }
 
-// lookProgram resolves name like a shell would, without a shell: a name with a
-// slash is a path; otherwise it is looked up in PATH (the program's PATH when
-// --env sets one).
+// lookProgram is fn.LookProgram with fnrun's usage error for "".
 func lookProgram(name string, environ []string) (string, error) {
-	if name == "" {
+	p, err := fn.LookProgram(name, environ)
+	if errors.Is(err, fn.ErrEmptyProgram) {
 		return "", usageError("exec: empty program name")
 	}
-	if filepath.Base(name) != name {
-		fi, err := os.Stat(name)
-		if err != nil {
-			return "", fmt.Errorf("exec %s: %w", name, errors.Unwrap(err))
-		}
-		if fi.IsDir() {
-			return "", fmt.Errorf("exec %s: is a directory", name)
-		}
-		if fi.Mode()&0o111 == 0 {
-			return "", fmt.Errorf("exec %s: permission denied", name)
-		}
-		return filepath.Abs(name)
-	}
-	pathList := os.Getenv("PATH")
-	for _, kv := range environ {
-		if strings.HasPrefix(kv, "PATH=") {
-			pathList = kv[len("PATH="):]
-		}
-	}
-	for _, dir := range filepath.SplitList(pathList) {
-		if !filepath.IsAbs(dir) {
-			// An empty or relative PATH entry would run a program from
-			// the current directory (exec.LookPath refuses it too: ErrDot).
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-			return filepath.Abs(p)
-		}
-	}
-	return "", fmt.Errorf("exec %s: not found in PATH", name)
+	return p, err
 }
 
 // outputOptions fills the runner's output streams and logger.

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -196,14 +196,18 @@ func parseSignal(s string) (syscall.Signal, error) {
 func programEnv(file string, kvs []string) ([]string, error) {
 	var extra []string
 	if file != "" {
-		lines, err := readEnvFile(file)
-		if err != nil {
-			return nil, err
+		lines, err := fn.ReadEnvFile(file)
+		var fe *fn.EnvFileError
+		switch {
+		case errors.As(err, &fe):
+			return nil, usageError("--env-file %v", err)
+		case err != nil:
+			return nil, usageError("--env-file: %v", err)
 		}
 		extra = append(extra, lines...)
 	}
 	for _, kv := range kvs {
-		if err := checkKV(kv); err != nil {
+		if err := fn.CheckKV(kv); err != nil {
 			return nil, usageError("--env %q: %v", kv, err)
 		}
 		extra = append(extra, kv)
@@ -211,66 +215,5 @@ func programEnv(file string, kvs []string) ([]string, error) {
 	if len(extra) == 0 {
 		return nil, nil
 	}
-	return mergeEnv(os.Environ(), extra), nil
-}
-
-func checkKV(kv string) error {
-	k, _, ok := strings.Cut(kv, "=")
-	if !ok {
-		return fmt.Errorf("want KEY=VALUE")
-	}
-	if k == "" || strings.ContainsAny(k, " \t\n\r\x00") {
-		return fmt.Errorf("invalid variable name %q", k)
-	}
-	if strings.ContainsRune(kv, 0) {
-		return fmt.Errorf("contains a NUL byte")
-	}
-	return nil
-}
-
-func readEnvFile(file string) ([]string, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, usageError("--env-file: %v", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		line = strings.TrimPrefix(line, "export ")
-		k, v, _ := strings.Cut(line, "=")
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		}
-		kv := k + "=" + v
-		if err := checkKV(line); err != nil {
-			return nil, usageError("--env-file %s:%d: %v", file, n, err)
-		}
-		out = append(out, kv)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, usageError("--env-file %s: %v", file, err)
-	}
-	return out, nil
-}
-
-// mergeEnv returns base with kvs applied; a later KEY replaces an earlier one.
-func mergeEnv(base, kvs []string) []string {
-	idx := make(map[string]int, len(base))
-	out := make([]string, 0, len(base)+len(kvs))
-	for _, kv := range append(append([]string(nil), base...), kvs...) {
-		k, _, _ := strings.Cut(kv, "=")
-		if i, ok := idx[k]; ok {
-			out[i] = kv
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, kv)
-	}
-	return out
+	return fn.MergeEnv(os.Environ(), extra), nil
 }

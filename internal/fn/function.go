@@ -21,6 +21,7 @@ type Function struct {
 	cfg  Config
 	src  *source // nil for a program
 	name atomic.Value
+	prep *prepared // set by Prepare
 
 	mu      sync.Mutex
 	sup     *runner.Supervisor // the current supervisor, once there is one
@@ -97,24 +98,18 @@ func (f *Function) Run(ctx context.Context) Result {
 		return res
 	}
 	res.Source = f.cfg.Source.Redacted()
-	if err := f.src.fetch(ctx); err != nil {
+	if err := f.Prepare(ctx); err != nil {
+		res.Checkout = f.src.co
 		res.Err = err
 		return res
 	}
+	b, release := f.prep.res, f.prep.release
+	f.prep.release = nil // Run owns the pin now
 	res.Checkout = f.src.co
-	b, release, err := f.src.buildPinned(ctx)
-	if err != nil {
-		res.Err = err
-		return res
-	}
 	res.Binary = b.Path
 	res.Build = &BuildInfo{Key: b.Key, CacheHit: b.CacheHit, Took: b.Duration}
 	opts.Path = b.Path
-	if opts.Name == "" {
-		opts.Name = filepath.Base(b.Path)
-		f.name.Store(opts.Name)
-	}
-	f.emit(Event{Kind: EventBuilt, Binary: b.Path, Key: b.Key, CacheHit: b.CacheHit, Took: b.Duration})
+	opts.Name = f.Name()
 	if f.cfg.Watch != nil {
 		f.watch(ctx, opts, b, release, &res)
 		return res
@@ -124,6 +119,44 @@ func (f *Function) Run(ctx context.Context) Result {
 	opts.BeforeStart = f.src.beforeStart
 	f.supervise(ctx, opts, &res)
 	return res
+}
+
+// prepared is a fetched, built and pinned source.
+type prepared struct {
+	res     build.Result
+	release func()
+}
+
+// Prepare fetches and builds the source and pins the binary, so that Run
+// starts it at once (fnrun up builds every entry before it starts any).
+// Without a Source, or once prepared, it does nothing. Its errors are
+// Run's; Run calls it when the caller did not. Not safe for concurrent use
+// with Run.
+func (f *Function) Prepare(ctx context.Context) error {
+	if f.src == nil || f.prep != nil {
+		return nil
+	}
+	if err := f.src.fetch(ctx); err != nil {
+		return err
+	}
+	b, release, err := f.src.buildPinned(ctx)
+	if err != nil {
+		return err
+	}
+	if f.Name() == "" {
+		f.name.Store(filepath.Base(b.Path))
+	}
+	f.emit(Event{Kind: EventBuilt, Binary: b.Path, Key: b.Key, CacheHit: b.CacheHit, Took: b.Duration})
+	f.prep = &prepared{res: b, release: release}
+	return nil
+}
+
+// Close releases the pin Prepare took when Run will not be called.
+func (f *Function) Close() {
+	if f.prep != nil && f.prep.release != nil {
+		f.prep.release()
+		f.prep.release = nil
+	}
 }
 
 // watch runs the dev loop on the directories the build depends on.

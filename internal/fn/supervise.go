@@ -54,7 +54,11 @@ func (f *Function) supervise(ctx context.Context, opts runner.Options, res *Resu
 	}
 	if cfg.Ready.Log != nil || cfg.Ready.Smoke {
 		// Only when needed: the hook costs a lock per line of output.
+		prev := opts.OnLine // the caller's own
 		opts.OnLine = func(s runner.Stream, line []byte) {
+			if prev != nil {
+				prev(s, line)
+			}
 			out.add(line)
 			ck.line(s, line)
 		}
