@@ -35,6 +35,7 @@ var benchmarks = []benchmark{
 	{"warm", benchWarm},
 	{"module", benchModule},
 	{"watch", benchWatch},
+	{"up", benchUp},
 }
 
 func benchNames() string {

@@ -103,6 +103,7 @@ It is built once into a content-addressed cache; later starts cost a hash and an
 		Commands: []*cli.Command{
 			runCommand(env),
 			execCommand(env),
+			upCommand(env),
 			buildCommand(env),
 			fetchCommand(env),
 			cacheCommand(env),

@@ -21,7 +21,7 @@ const catOutput = "Output"
 
 // superviseFlags are shared by `exec` and `run`.
 func superviseFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.BoolFlag{DisableDefaultText: true, Name: "restart", Aliases: []string{"r"}, Category: catSupervise, EnvVars: envVar("RESTART"),
 			Usage: "restart the program whenever it exits (= --policy always)"},
 		&cli.StringFlag{Name: "policy", Value: string(runner.PolicyNever), Category: catSupervise, EnvVars: envVar("POLICY"),
@@ -48,6 +48,12 @@ func superviseFlags() []cli.Flag {
 			Usage: "run the program in `DIR`"},
 		&cli.StringFlag{Name: "name", Category: catOutput, EnvVars: envVar("NAME"),
 			Usage: "`NAME` used as the output prefix (default: the program's name)"},
+	}, outputFlags()...)
+}
+
+// outputFlags are how the program's output is written (run, exec, up).
+func outputFlags() []cli.Flag {
+	return []cli.Flag{
 		&cli.StringFlag{Name: "log-format", Value: "text", Category: catOutput, EnvVars: envVar("LOG_FORMAT"),
 			Usage: "output `FORMAT`: text (name | line) or json (one object per line)"},
 		&cli.BoolFlag{DisableDefaultText: true, Name: "timestamps", Category: catOutput, EnvVars: envVar("TIMESTAMPS"),
@@ -134,28 +140,36 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 	if strings.ContainsAny(o.Name, "\n\r") {
 		return o, usageError("--name must be one line")
 	}
+	if err := readOutput(c, &o); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+// readOutput reads the output flags into o.
+func readOutput(c *cli.Context, o *runner.Options) error {
 	switch c.String("log-format") {
 	case "text":
 		o.Format = runner.FormatText
 	case "json":
 		o.Format = runner.FormatJSON
 	default:
-		return o, usageError("--log-format %q: want text or json", c.String("log-format"))
+		return usageError("--log-format %q: want text or json", c.String("log-format"))
 	}
 	if c.Bool("no-prefix") {
 		if c.String("log-format") == "json" {
-			return o, usageError("--no-prefix conflicts with --log-format json")
+			return usageError("--no-prefix conflicts with --log-format json")
 		}
 		o.Format = runner.FormatRaw
 		if c.Bool("timestamps") {
-			return o, usageError("--timestamps cannot be combined with --no-prefix (output passes through unchanged)")
+			return usageError("--timestamps cannot be combined with --no-prefix (output passes through unchanged)")
 		}
 	}
 	o.Timestamps = c.Bool("timestamps")
 	if o.MaxLine = c.Int("max-line"); o.MaxLine < 1 {
-		return o, usageError("--max-line must be positive")
+		return usageError("--max-line must be positive")
 	}
-	return o, nil
+	return nil
 }
 
 // functionConfig reads the flags `run` and `exec` share into a function's

@@ -55,7 +55,7 @@ func (env *appEnv) finishReport(c *cli.Context, st *reportState, result error) e
 	}
 	rep := res.Report(exitCodeOf(result), reasonOf(result))
 	rep.Source = st.source
-	if err := writeReport(path, env, rep); err != nil {
+	if err := writeJSON(path, env, rep); err != nil {
 		fmt.Fprintf(env.stderr, "fnrun: %v\n", err)
 		if exitCodeOf(result) == 0 {
 			return codeOnly(ExitFnrun)
@@ -64,8 +64,9 @@ func (env *appEnv) finishReport(c *cli.Context, st *reportState, result error) e
 	return result
 }
 
-func writeReport(path string, env *appEnv, rep Report) error {
-	data, err := json.MarshalIndent(rep, "", "  ")
+// writeJSON writes v as indented JSON to path (- for stdout).
+func writeJSON(path string, env *appEnv, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/fnrun/fnrun/internal/fn"
 )
 
 /*
@@ -86,20 +85,29 @@ var fatalSignals = map[os.Signal]*stopCause{
 	syscall.SIGQUIT: errQuit, syscall.SIGABRT: errAborted,
 }
 
+// steerable is what the router steers: one function (run, exec) or a
+// system (up).
+type steerable interface {
+	Restart()
+	Kill()
+	Signal(syscall.Signal) error
+	SetStopSignal(syscall.Signal)
+}
+
 // sigRouter receives fnrun's signals for the whole command and forwards them to
 // whatever currently runs: before a supervisor exists, the first INT or TERM
 // cancels the context.
 type sigRouter struct {
 	ch     chan os.Signal
 	cancel context.CancelCauseFunc
-	sup    chan *fn.Function
+	sup    chan steerable
 	quit   chan struct{}
 	log    func() *slog.Logger // fnrun's current event logger
 	tty    *terminal           // fnrun's terminal, nil when not attached to one
 }
 
 func newSigRouter(cancel context.CancelCauseFunc, log func() *slog.Logger, tty *terminal) *sigRouter {
-	r := &sigRouter{log: log, tty: tty, ch: make(chan os.Signal, 8), cancel: cancel, sup: make(chan *fn.Function, 1), quit: make(chan struct{})}
+	r := &sigRouter{log: log, tty: tty, ch: make(chan os.Signal, 8), cancel: cancel, sup: make(chan steerable, 1), quit: make(chan struct{})}
 	// SIGPIPE is caught so that a write to a closed stdout fails with EPIPE
 	// (handled by outGuard) instead of killing fnrun on the spot.
 	signal.Notify(r.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE,
@@ -109,7 +117,7 @@ func newSigRouter(cancel context.CancelCauseFunc, log func() *slog.Logger, tty *
 
 // run routes signals until quit. Owned by one goroutine.
 func (r *sigRouter) run(ctx context.Context) {
-	var sup *fn.Function
+	var sup steerable
 	stopping := false
 	for {
 		select {
@@ -152,7 +160,7 @@ func (r *sigRouter) run(ctx context.Context) {
 
 // stopFor ends the command for cause: the first time a graceful stop, after
 // that SIGKILL to the group at once.
-func (r *sigRouter) stopFor(sup *fn.Function, cause *stopCause, stopping *bool) {
+func (r *sigRouter) stopFor(sup steerable, cause *stopCause, stopping *bool) {
 	if *stopping {
 		if sup != nil {
 			sup.Kill()
@@ -177,7 +185,7 @@ func (r *sigRouter) stop() {
 }
 
 // attach hands the function that runs to the router.
-func (r *sigRouter) attach(f *fn.Function) { r.sup <- f }
+func (r *sigRouter) attach(s steerable) { r.sup <- s }
 
 // terminal is the terminal fnrun is attached to: one of its standard
 // streams. After a hangup every operation on it fails (EIO), which tells a

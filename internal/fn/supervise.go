@@ -25,7 +25,7 @@ func (f *Function) supervise(ctx context.Context, opts runner.Options, res *Resu
 	defer cancelTimeout()
 
 	var rec recorder
-	var out tail
+	var out Tail
 	emit := func(e Event) {
 		rec.event(e) // EventReady reaches the record of its run
 		f.emit(e)
@@ -59,7 +59,7 @@ func (f *Function) supervise(ctx context.Context, opts runner.Options, res *Resu
 			if prev != nil {
 				prev(s, line)
 			}
-			out.add(line)
+			out.Add(line)
 			ck.line(s, line)
 		}
 	}
@@ -100,7 +100,7 @@ func (f *Function) supervise(ctx context.Context, opts runner.Options, res *Resu
 		if !cfg.Ready.Checks() {
 			why = fmt.Sprintf("still running after %s (no readiness check given: --smoke waits for the program to finish)", cfg.Ready.Timeout)
 		}
-		res.Smoke = &SmokeResult{Why: why, Tail: out.text()}
+		res.Smoke = &SmokeResult{Why: why, Tail: out.Text()}
 		return
 	case errors.Is(cause, errTimedOut):
 		res.TimedOut = true
@@ -115,11 +115,11 @@ func (f *Function) supervise(ctx context.Context, opts runner.Options, res *Resu
 	code := status.ExitCode()
 	switch {
 	case cfg.Ready.Checks():
-		res.Smoke = &SmokeResult{Why: fmt.Sprintf("the program exited (%s) before it was ready", DescribeExit(status)), Tail: out.text()}
+		res.Smoke = &SmokeResult{Why: fmt.Sprintf("the program exited (%s) before it was ready", DescribeExit(status)), Tail: out.Text()}
 	case code == 0 || cfg.Ready.Expect[code]:
 		res.Smoke = &SmokeResult{Passed: true}
 	default:
-		res.Smoke = &SmokeResult{Why: fmt.Sprintf("the program exited (%s)", DescribeExit(status)), Tail: out.text()}
+		res.Smoke = &SmokeResult{Why: fmt.Sprintf("the program exited (%s)", DescribeExit(status)), Tail: out.Text()}
 	}
 }
 

@@ -11,15 +11,16 @@ const tailLines = 20
 // tailMax bounds each kept line.
 const tailMax = 512
 
-// tail keeps the last tailLines lines of output (each cut at tailMax bytes).
-// Safe for concurrent use.
-type tail struct {
+// Tail keeps the last lines of output (20, each cut at 512 bytes), for a
+// failure message. The zero value is ready; safe for concurrent use.
+type Tail struct {
 	mu    sync.Mutex
 	lines [tailLines][]byte // ring
 	n     int               // lines seen; lines[n%tailLines] is the oldest when full
 }
 
-func (t *tail) add(line []byte) {
+// Add keeps line (it is copied).
+func (t *Tail) Add(line []byte) {
 	t.mu.Lock()
 	i := t.n % tailLines
 	t.lines[i] = append(t.lines[i][:0], line[:min(len(line), tailMax)]...)
@@ -27,9 +28,9 @@ func (t *tail) add(line []byte) {
 	t.mu.Unlock()
 }
 
-// text is "last lines of output:" and the lines indented, or "" when there
+// Text is "last lines of output:" and the lines indented, or "" when there
 // were none.
-func (t *tail) text() string {
+func (t *Tail) Text() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.n == 0 {
