@@ -394,7 +394,8 @@ func TestReaper_owned(t *testing.T) {
 		{procStat{pid: 400, pgid: 400, sid: 50}, true, "no", "no pidfd: adopted"},
 		{procStat{pid: 400, pgid: 400, sid: 50}, false, "yes", "without pidfds: own group in our session, like go"},
 		{procStat{pid: 401, pgid: 60, sid: 50}, false, "yes", "without pidfds: our group, like git"},
-		{procStat{pid: 402, pgid: 402, sid: 402}, false, "no", "without pidfds: another session"},
+		{procStat{pid: 402, pgid: 402, sid: 402}, false, "yes", "without pidfds: a session leader, like go and git under toolcmd"},
+		{procStat{pid: 404, pgid: 404, sid: 7}, false, "no", "without pidfds: in another's session"},
 		{procStat{pid: 403, pgid: 200, sid: 50}, false, "no", "without pidfds: a run's group member"},
 	} {
 		r.pidfd = -1

@@ -190,7 +190,13 @@ func (r *reaper) owned(p procStat, pidfds map[int]bool) bool {
 	if r.pidfd > 0 {
 		return false
 	}
-	return p.sid == r.selfSid && (p.pgid == p.pid || p.pgid == r.selfPgid)
+	// Without pidfds (Linux < 5.4, or seccomp) children we started cannot
+	// be told from adopted ones exactly. internal/toolcmd starts go and git
+	// as session leaders (Setsid), so a session leader counts as ours: a
+	// running build must never be stopped or reaped by mistake. The price,
+	// on such kernels only: a descendant that escaped with setsid is not
+	// contained.
+	return p.sid == p.pid || (p.sid == r.selfSid && (p.pgid == p.pid || p.pgid == r.selfPgid))
 }
 
 // reapOne reaps the zombie child p, which nobody else waits for, if it is

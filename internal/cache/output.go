@@ -113,10 +113,16 @@ func isProcFDDir(dir string) bool {
 // it. A regular file (only reachable through a /proc fd link) is appended to.
 func writeInPlace(path string, r io.Reader) error {
 	flag := os.O_WRONLY
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+	fi, err := os.Stat(path)
+	if err == nil && fi.Mode().IsRegular() {
 		flag |= os.O_APPEND
 	}
-	f, err := os.OpenFile(path, flag, 0)
+	var f *os.File
+	if err == nil && fi.Mode()&fs.ModeNamedPipe != 0 {
+		f, err = openFIFO(path)
+	} else {
+		f, err = os.OpenFile(path, flag, 0)
+	}
 	if err != nil {
 		return err
 	}

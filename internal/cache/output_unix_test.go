@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // checkType fails unless path (not followed) has the file type want.
@@ -89,4 +90,20 @@ func TestWriteOutput_DevFull(t *testing.T) {
 	if after, err := os.Stat("/dev/full"); err != nil || !os.SameFile(fi, after) || after.Mode() != fi.Mode() {
 		t.Errorf("/dev/full changed: %v, %v", after, err)
 	}
+}
+
+// A FIFO that nobody reads is an error after a while, not a hang that no
+// signal ends.
+func TestWriteOutput_FIFONoReader(t *testing.T) {
+	defer func(d time.Duration) { fifoWait = d }(fifoWait)
+	fifoWait = 50 * time.Millisecond
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteOutput(fifo, strings.NewReader("x"), 0o644)
+	if err == nil || !strings.Contains(err.Error(), "nothing reads the FIFO") {
+		t.Errorf("WriteOutput to a FIFO without a reader: %v, want a 'nothing reads' error", err)
+	}
+	checkType(t, fifo, os.ModeNamedPipe)
 }

@@ -27,6 +27,7 @@ type appEnv struct {
 	jsonLog        bool // --log-format json: fnrun's own output is JSON too
 	verbose        bool // -v: every event, no summaries
 	stdoutTTY      bool
+	stdoutFile     *os.File // fnrun's stdout, when it is a file
 	stderrTTY      bool
 }
 
@@ -36,6 +37,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	env := &appEnv{stdin: stdin, stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
+	env.stdoutFile, _ = stdout.(*os.File)
 	stop := func(c *stopCause) { cancel(c) }
 	outG := &outGuard{w: stdout, name: "stdout", tty: env.stdoutTTY, stop: stop, other: stderr}
 	errG := &outGuard{w: stderr, name: "stderr", tty: env.stderrTTY, stop: stop, other: stdout}
@@ -165,6 +167,16 @@ func versionCommand(env *appEnv) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// isStdout reports whether path names the file fnrun's stdout writes to.
+func (env *appEnv) isStdout(path string) bool {
+	if env.stdoutFile == nil {
+		return false
+	}
+	a, err1 := os.Stat(path)
+	b, err2 := env.stdoutFile.Stat()
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
 // attachedTerminal returns the first of fnrun's standard streams that is a

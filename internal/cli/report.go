@@ -34,6 +34,9 @@ func checkReportPath(c *cli.Context) error {
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || !fi.IsDir() {
 		return usageError("--report %s: no such directory %s", path, filepath.Dir(path))
 	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usageError("--report %s: is a directory (name a file in it)", path)
+	}
 	return nil
 }
 

@@ -184,7 +184,9 @@ func buildCommand(env *appEnv) *cli.Command {
 			if err := copyExecutable(res.Path, out); err != nil {
 				return withCode(ExitFnrun, err)
 			}
-			fmt.Fprintln(env.stdout, out)
+			if !env.isStdout(out) { // -o /dev/stdout: the binary is the output
+				fmt.Fprintln(env.stdout, out)
+			}
 			return nil
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -151,6 +152,41 @@ func (f *Function) Prepare(ctx context.Context) error {
 	return nil
 }
 
+// SameBuild reports whether f and g build the same binary (the same
+// source and build options), so that g can share f's build (PrepareFrom).
+func (f *Function) SameBuild(g *Function) bool {
+	if f.src == nil || g.src == nil {
+		return false
+	}
+	a, b := f.cfg, g.cfg
+	return *a.Source == *b.Source && a.Update == b.Update && a.CacheDir == b.CacheDir &&
+		a.Build.Tags == b.Build.Tags && a.Build.Ldflags == b.Build.Ldflags && a.Build.Race == b.Build.Race &&
+		slices.Equal(a.Build.Flags, b.Build.Flags) && slices.Equal(a.Build.Env, b.Build.Env)
+}
+
+// PrepareFrom prepares f with the build of g, which SameBuild as f and is
+// prepared: the checkout and the binary are shared, and f takes a pin of its
+// own. Ten entries of one source cost one hash, not ten.
+func (f *Function) PrepareFrom(g *Function) error {
+	if f.prep != nil {
+		return nil
+	}
+	if !f.SameBuild(g) || g.prep == nil {
+		return f.Prepare(context.Background())
+	}
+	release, err := build.Pin(g.prep.res.Path)
+	if err != nil {
+		return &Error{Phase: PhaseBuild, Err: err}
+	}
+	f.src.co = g.src.co
+	if f.Name() == "" {
+		f.name.Store(filepath.Base(g.prep.res.Path))
+	}
+	f.emit(Event{Kind: EventBuilt, Binary: g.prep.res.Path, Key: g.prep.res.Key, CacheHit: true})
+	f.prep = &prepared{res: g.prep.res, release: release}
+	return nil
+}
+
 // Close releases the pin Prepare took when Run will not be called.
 func (f *Function) Close() {
 	if f.prep != nil && f.prep.release != nil {
@@ -188,9 +224,11 @@ func (f *Function) watch(ctx context.Context, opts runner.Options, first build.R
 	go func() { werr <- w.Run(wctx) }()
 
 	l := &devLoop{build: (*sourceBuilder)(f.src), changes: w.Changes(), watchErr: werr, emit: f.emit, moduleDir: co.ModuleDir}
+	defer f.src.close() // a pin taken by a rebuild at restart (beforeStart)
 	l.start = func(path string) (supervisor, error) {
 		o := opts
 		o.Path = path
+		o.BeforeStart = f.src.beforeStart
 		o.OnEvent = func(re runner.Event) {
 			e, ok := fromRunner(re)
 			if !ok {

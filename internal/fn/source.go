@@ -146,7 +146,11 @@ func (s *source) beforeStart(ctx context.Context, run int, path string) (string,
 	if !errors.Is(err, build.ErrEntryDamaged) && !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}
-	s.emit(Event{Kind: EventWarning, Name: s.cfg.Runner.Name, Err: err, Msg: fmt.Sprintf("cached binary unusable (%v); rebuilding", err)})
+	what := "was removed"
+	if !errors.Is(err, fs.ErrNotExist) {
+		what = "changed since it was built"
+	}
+	s.emit(Event{Kind: EventWarning, Name: s.cfg.Runner.Name, Err: err, Msg: fmt.Sprintf("cached binary %s %s; rebuilding", path, what)})
 	if _, statErr := os.Stat(s.co.ModuleDir); statErr != nil {
 		if err := s.fetch(ctx); err != nil {
 			return "", err

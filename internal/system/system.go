@@ -363,34 +363,58 @@ func (s *System) Run(ctx context.Context) Result {
 }
 
 // prepare fetches and builds every function, at most NumCPU at a time.
+// Functions that build the same binary (replicas, entries of one source)
+// share one build: the first of them builds, the others take its result.
 func (s *System) prepare(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	type group struct {
+		lead   *fn.Function
+		others []*fn.Function
+		entry  string
+	}
+	var groups []*group
+	for _, u := range s.units {
+	next:
+		for _, f := range u.fns {
+			for _, g := range groups {
+				if g.lead.SameBuild(f) {
+					g.others = append(g.others, f)
+					continue next
+				}
+			}
+			groups = append(groups, &group{lead: f, entry: u.e.Name})
+		}
+	}
 	sem := make(chan struct{}, runtime.NumCPU())
 	var (
 		wg    sync.WaitGroup
 		once  sync.Once
 		first error
 	)
-	for _, u := range s.units {
-		for _, f := range u.fns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
-					return
+	for _, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			err := g.lead.Prepare(ctx)
+			for _, f := range g.others {
+				if err == nil {
+					err = f.PrepareFrom(g.lead)
 				}
-				defer func() { <-sem }()
-				if err := f.Prepare(ctx); err != nil {
-					once.Do(func() {
-						first = &EntryError{Entry: u.e.Name, Err: err}
-						cancel()
-					})
-				}
-			}()
-		}
+			}
+			if err != nil {
+				once.Do(func() {
+					first = &EntryError{Entry: g.entry, Err: err}
+					cancel()
+				})
+			}
+		}()
 	}
 	wg.Wait()
 	if first == nil && ctx.Err() != nil {
