@@ -69,6 +69,9 @@ func benchUp(ctx context.Context, b *bench) ([]row, error) {
 			return nil, err
 		}
 	}
+	// Background jobs of a non-interactive shell ignore SIGINT: the trap
+	// takes the whole group down with the shell.
+	script.WriteString("trap 'kill 0' INT TERM; ")
 	for i := 1; i <= upEntries; i++ {
 		fmt.Fprintf(&script, "%s s%d & ", binary, i)
 	}

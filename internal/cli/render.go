@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -32,7 +34,13 @@ func (env *appEnv) onEvent(c *cli.Context) func(fn.Event) {
 				log.Debug("built", "binary", e.Binary, "in", e.Took)
 			}
 		case fn.EventReady:
-			log.Info("ready", "name", e.Name, "run", e.Run, "after", e.Took)
+			// A function restarted after every request is ready again and
+			// again: say it once (and with -v every time).
+			level := slog.LevelDebug
+			if e.Run == 1 {
+				level = slog.LevelInfo
+			}
+			log.Log(context.Background(), level, "ready", "name", e.Name, "run", e.Run, "after", e.Took)
 		case fn.EventNotReady:
 			log.Warn("not ready", "name", e.Name, "run", e.Run, "after", e.Took, "waiting", e.Msg)
 		case fn.EventTimedOut:

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 )
 
@@ -190,8 +189,7 @@ func (r *sigRouter) attach(s steerable) { r.sup <- s }
 // streams. After a hangup every operation on it fails (EIO), which tells a
 // closed terminal apart from a `kill -HUP` while it lives.
 type terminal struct {
-	f    *os.File
-	once sync.Once
+	f *os.File
 }
 
 // gone reports whether the terminal was hung up.

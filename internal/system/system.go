@@ -316,7 +316,7 @@ func (s *System) Run(ctx context.Context) Result {
 	for {
 		select {
 		case <-ctx.Done():
-			s.stopAll("stopping")
+			s.stopAll("") // the caller knows why (a signal was announced)
 			res.Stopped = true
 			return s.finish(res)
 		case <-smokeDone:
@@ -517,9 +517,12 @@ func (u *unit) outcome() (int, string) {
 func (u *unit) tail() string { return u.out.Text() }
 
 // stopAll stops every launched entry in reverse start order, each one
-// completely before the next; entries still waiting are cancelled.
+// completely before the next; entries still waiting are cancelled. why, if
+// not empty, is announced first.
 func (s *System) stopAll(why string) {
-	s.step(StepStopping, "", why)
+	if why != "" {
+		s.step(StepStopping, "", why)
+	}
 	for _, u := range s.units {
 		u.mu.Lock()
 		launched := u.launched

@@ -190,7 +190,8 @@ func (l *loader) ready(p pair, r *Ready) {
 }
 
 // checkDeps checks depends_on against the file: every name exists and is
-// not the entry itself, and there is no cycle.
+// not the entry itself, a `completed` one can complete, and there is no
+// cycle.
 func (l *loader) checkDeps(f *File) {
 	byName := map[string]*Entry{}
 	var known []string
@@ -212,6 +213,8 @@ func (l *loader) checkDeps(f *File) {
 				l.errf(line, "depends_on: %s depends on itself", e.Name)
 			case byName[d.Name] == nil:
 				l.errf(line, "depends_on: no function named %q %s", d.Name, suggest(d.Name, known, "known"))
+			case d.Condition == CondCompleted && byName[d.Name].Restart == "always":
+				l.errf(line, "depends_on: %s: completed, but %s has restart: always (it never completes)", d.Name, d.Name)
 			}
 		}
 	}
