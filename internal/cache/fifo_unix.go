@@ -3,37 +3,36 @@
 package cache
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"syscall"
 	"time"
 )
 
 // fifoWait is how long openFIFO waits for a reader.
 var fifoWait = 10 * time.Second
 
-// openFIFO opens a FIFO for writing without blocking for ever: a blocking
-// open waits for a reader and cannot be interrupted, so the open is
-// non-blocking (it fails with ENXIO while nobody reads) and retried for
-// fifoWait; the file is then made blocking for the write.
+// openFIFO opens a FIFO for writing without hanging for ever: the open
+// blocks until something opens the FIFO for reading, and no signal ends a
+// blocked open, so it runs in a goroutine and is given up after fifoWait.
+// (A non-blocking open cannot be used: it fails while the reader is still
+// inside its own open.) A given-up open is left behind; it is only ever
+// done once, at the end of a command.
 func openFIFO(path string) (*os.File, error) {
-	deadline := time.Now().Add(fifoWait)
-	for pause := time.Millisecond; ; pause = min(2*pause, 100*time.Millisecond) {
-		f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
-		if err == nil {
-			rc, err := f.SyscallConn()
-			if err == nil {
-				rc.Control(func(fd uintptr) { syscall.SetNonblock(int(fd), false) })
-			}
-			return f, nil
-		}
-		if !errors.Is(err, syscall.ENXIO) {
-			return nil, err
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("nothing reads the FIFO %s (waited %s)", path, fifoWait)
-		}
-		time.Sleep(pause)
+	type opened struct {
+		f   *os.File
+		err error
+	}
+	ch := make(chan opened, 1)
+	go func() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		ch <- opened{f, err}
+	}()
+	t := time.NewTimer(fifoWait)
+	defer t.Stop()
+	select {
+	case o := <-ch:
+		return o.f, o.err
+	case <-t.C:
+		return nil, fmt.Errorf("nothing reads the FIFO %s (waited %s)", path, fifoWait)
 	}
 }

@@ -28,7 +28,7 @@ func (env *appEnv) onEvent(c *cli.Context) func(fn.Event) {
 		case fn.EventProgressDone:
 			p.done()
 		case fn.EventWarning:
-			log.Warn(e.Msg)
+			log.Warn(e.Msg, "name", e.Name)
 		case fn.EventBuilt:
 			if !e.CacheHit {
 				log.Debug("built", "binary", e.Binary, "in", e.Took)
@@ -46,21 +46,21 @@ func (env *appEnv) onEvent(c *cli.Context) func(fn.Event) {
 		case fn.EventTimedOut:
 			log.Warn(fmt.Sprintf("--timeout %s expired; stopping", e.Took))
 		case fn.EventWatching:
-			log.Info("watching for changes", "dirs", strings.Join(e.Dirs, ","))
+			log.Info("watching for changes", "name", e.Name, "dirs", strings.Join(e.Dirs, ","))
 		case fn.EventChangeIgnored:
-			log.Debug("change without effect on the build", "files", e.Files)
+			log.Debug("change without effect on the build", "name", e.Name, "files", e.Files)
 		case fn.EventRebuilt:
-			log.Info("rebuilt; restarting", "took", e.Took, "changed", e.Msg)
+			log.Info("rebuilt; restarting", "name", e.Name, "took", e.Took, "changed", e.Msg)
 		case fn.EventRebuildFailed:
-			env.buildFailed(e.Err, e.Running)
+			env.buildFailed(e.Name, e.Err, e.Running)
 		case fn.EventIdle:
-			log.Info("program ended; waiting for changes", "code", e.Code)
+			log.Info("program ended; waiting for changes", "name", e.Name, "code", e.Code)
 		}
 	}
 }
 
 // buildFailed says loudly that a rebuild failed and the old binary keeps running.
-func (env *appEnv) buildFailed(err error, running bool) {
+func (env *appEnv) buildFailed(name string, err error, running bool) {
 	var detail string
 	var be *build.Error
 	var d interface{ Detail() string }
@@ -69,7 +69,7 @@ func (env *appEnv) buildFailed(err error, running bool) {
 	} else if errors.As(err, &d) {
 		detail = d.Detail()
 	}
-	fmt.Fprintf(env.stderr, "fnrun: BUILD FAILED: %s\n", firstLine(err.Error()))
+	fmt.Fprintf(env.stderr, "fnrun: %s BUILD FAILED: %s\n", name, firstLine(err.Error()))
 	if detail = strings.TrimRight(detail, "\n"); detail != "" {
 		fmt.Fprintln(env.stderr, indent(detail, "    "))
 	}

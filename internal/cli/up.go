@@ -150,6 +150,8 @@ func upResult(c *cli.Context, verbose bool, res system.Result) error {
 		if sc := causeOf(c.Context); sc != nil {
 			return sc
 		}
+	case res.Failed != "":
+		return withCode(res.Code, errors.New(res.Why)) // stop-all, or a dependency that failed
 	}
 	return codeOnly(res.Code)
 }

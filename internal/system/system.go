@@ -82,10 +82,20 @@ const (
 
 // System is a file's entries, ready to run.
 type System struct {
+	// crashed receives, in smoke mode, the first run of any entry that
+	// failed (non-zero exit or a signal): a smoke test fails at once.
+	crashed chan crash
+
 	file  *File
 	opts  Options
 	units []*unit // in start order
 	width int     // the longest function name
+}
+
+// crash is a failed run during a smoke test.
+type crash struct {
+	u         *unit
+	name, how string
 }
 
 // unit is one entry and its replicas.
@@ -100,12 +110,15 @@ type unit struct {
 	cancel context.CancelFunc
 
 	started, ready, completed chan struct{} // closed when every replica got there
+	settled                   chan struct{} // smoke: every replica ran smokeSettle without failing, or exited 0
 	ended                     chan struct{} // closed when every replica's Run returned
 	launched                  bool          // its replicas were started
 
 	out fn.Tail // the last lines of output of its replicas (smoke only)
 
 	mu        sync.Mutex
+	nSettled  map[int]bool
+	running   map[int]int // replica → the run alive now (0: none)
 	nStarted  map[int]bool
 	nReady    map[int]bool
 	results   []fn.Result
@@ -124,7 +137,7 @@ func New(file *File, names []string, opts Options) (*System, error) {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = fn.DefaultReadyTimeout
 	}
-	s := &System{file: file, opts: opts}
+	s := &System{file: file, opts: opts, crashed: make(chan crash, 1)}
 	for _, e := range entries {
 		w := len(e.Name)
 		if e.Replicas > 1 {
@@ -146,7 +159,8 @@ func New(file *File, names []string, opts Options) (*System, error) {
 		}
 		u := &unit{e: e, cfgs: cfgs,
 			started: make(chan struct{}), ready: make(chan struct{}), completed: make(chan struct{}), ended: make(chan struct{}),
-			nStarted: map[int]bool{}, nReady: map[int]bool{}, results: make([]fn.Result, len(cfgs))}
+			settled:  make(chan struct{}),
+			nStarted: map[int]bool{}, nReady: map[int]bool{}, nSettled: map[int]bool{}, running: map[int]int{}, results: make([]fn.Result, len(cfgs))}
 		for _, d := range e.DependsOn {
 			u.deps = append(u.deps, byName[d.Name])
 			u.needs = append(u.needs, d.Condition)
@@ -189,7 +203,12 @@ func (s *System) observe(u *unit, k int, cfg *fn.Config) {
 	cfg.OnEvent = func(e fn.Event) {
 		switch e.Kind {
 		case fn.EventStarted:
+			if s.opts.Smoke {
+				run := e.Run
+				time.AfterFunc(smokeSettle, func() { u.settleRun(k, run) })
+			}
 			u.mu.Lock()
+			u.running[k] = e.Run
 			if !u.nStarted[k] {
 				u.nStarted[k] = true
 				if len(u.nStarted) == n {
@@ -212,6 +231,19 @@ func (s *System) observe(u *unit, k int, cfg *fn.Config) {
 				}
 			}
 			u.mu.Unlock()
+		case fn.EventExited:
+			u.mu.Lock()
+			u.running[k] = 0
+			u.mu.Unlock()
+			if s.opts.Smoke && e.Code == 0 && e.Signal == 0 {
+				u.settle(k) // a function that finished its work
+			}
+			if s.opts.Smoke && (e.Code != 0 || e.Signal != 0) && !u.stopping() {
+				select {
+				case s.crashed <- crash{u: u, name: e.Name, how: fn.DescribeExit(runner.Status{Code: e.Code, Signal: e.Signal})}:
+				default: // one is enough
+				}
+			}
 		case fn.EventRebuilt:
 			if u.e.RestartDependants {
 				for _, d := range s.dependants(u) {
@@ -319,6 +351,12 @@ func (s *System) Run(ctx context.Context) Result {
 			s.stopAll("") // the caller knows why (a signal was announced)
 			res.Stopped = true
 			return s.finish(res)
+		case c := <-s.crashed:
+			res.Failed, res.Code = c.u.e.Name, 1
+			res.Why = fmt.Sprintf("%s exited (%s)", c.name, c.how)
+			s.stopAll(res.Why + "; stopping")
+			res.Smoke = &fn.SmokeResult{Why: res.Why, Tail: c.u.tail()}
+			return s.finish(res)
 		case <-smokeDone:
 			s.stopAll("the system is ready; stopping")
 			res.Smoke = &fn.SmokeResult{Passed: true}
@@ -332,7 +370,8 @@ func (s *System) Run(ctx context.Context) Result {
 			if n.blocked != nil {
 				code, how := n.blocked.outcome()
 				res.Failed, res.Code = n.blocked.e.Name, max(code, 1)
-				res.Why = fmt.Sprintf("%s %s, so %s cannot start", n.blocked.e.Name, how, n.u.e.Name)
+				res.Why = fmt.Sprintf("%s %s, so %s cannot start (it waits for %s: %s)",
+					n.blocked.e.Name, how, n.u.e.Name, n.blocked.e.Name, n.u.need(n.blocked))
 				s.stopAll(res.Why + "; stopping")
 				if s.opts.Smoke {
 					res.Smoke = &fn.SmokeResult{Why: res.Why}
@@ -341,6 +380,13 @@ func (s *System) Run(ctx context.Context) Result {
 			}
 			ended++
 			code, how := n.u.outcome()
+			if s.opts.Smoke && code == 0 && !s.smokeMet(n.u) {
+				res.Failed, res.Code = n.u.e.Name, 1
+				res.Why = fmt.Sprintf("%s %s before it was ready", n.u.e.Name, how)
+				s.stopAll(res.Why + "; stopping")
+				res.Smoke = &fn.SmokeResult{Why: res.Why, Tail: n.u.tail()}
+				return s.finish(res)
+			}
 			if code != 0 && (n.u.e.OnFailure == "stop-all" || s.opts.Smoke) {
 				res.Failed, res.Code = n.u.e.Name, code
 				res.Why = fmt.Sprintf("%s %s", n.u.e.Name, how)
@@ -351,6 +397,9 @@ func (s *System) Run(ctx context.Context) Result {
 				return s.finish(res)
 			}
 			if ended == len(s.units) {
+				if s.opts.Smoke { // every entry met its condition, or the cases above returned
+					res.Smoke = &fn.SmokeResult{Passed: true}
+				}
 				for _, u := range s.units {
 					if c, _ := u.outcome(); c != 0 && res.Code == 0 {
 						res.Code = c
@@ -434,6 +483,15 @@ func (s *System) await(u *unit) *unit {
 		}
 		s.step(StepWaiting, u.e.Name, strings.Join(parts, ", "))
 	}
+	if len(u.deps) == 0 {
+		return nil
+	}
+	// Every dependency is watched at once: whichever fails first decides.
+	type verdict struct {
+		d  *unit
+		ok bool
+	}
+	verdicts := make(chan verdict, len(u.deps))
 	for i, d := range u.deps {
 		var want chan struct{}
 		switch u.needs[i] {
@@ -444,16 +502,25 @@ func (s *System) await(u *unit) *unit {
 		default:
 			want = d.started
 		}
-		select {
-		case <-want:
-		case <-d.ended:
+		go func() {
 			select {
-			case <-want: // met just before it ended
-			default:
-				return d
+			case <-want:
+				verdicts <- verdict{d, true}
+			case <-d.ended:
+				select {
+				case <-want: // met just before it ended
+					verdicts <- verdict{d, true}
+				default:
+					verdicts <- verdict{d, false}
+				}
+			case <-u.ctx.Done():
+				verdicts <- verdict{d, true} // stopped: the caller sees u.ctx
 			}
-		case <-u.ctx.Done():
-			return nil
+		}()
+	}
+	for range u.deps {
+		if v := <-verdicts; !v.ok {
+			return v.d
 		}
 	}
 	return nil
@@ -489,6 +556,47 @@ func (s *System) launch(u *unit, ended func()) {
 			}
 		}()
 	}
+}
+
+// smokeSettle is how long a run of an entry without readiness checks that
+// restarts must stay up to count as ready in a smoke test: a crash loop
+// must not pass for "started".
+const smokeSettle = time.Second
+
+// settleRun settles replica k if its run is still the one that started
+// smokeSettle ago (it did not exit in between).
+func (u *unit) settleRun(k, run int) {
+	u.mu.Lock()
+	current := u.running[k] == run
+	u.mu.Unlock()
+	if current {
+		u.settle(k)
+	}
+}
+
+// settle marks replica k settled; settled closes once all are.
+func (u *unit) settle(k int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.nSettled[k] {
+		u.nSettled[k] = true
+		if len(u.nSettled) == len(u.fns) {
+			close(u.settled)
+		}
+	}
+}
+
+// stopping reports whether u is being stopped (its runs end by signal).
+func (u *unit) stopping() bool { return u.ctx != nil && u.ctx.Err() != nil }
+
+// need is the condition u waits for on its dependency d.
+func (u *unit) need(d *unit) Condition {
+	for i, dep := range u.deps {
+		if dep == d {
+			return u.needs[i]
+		}
+	}
+	return ""
 }
 
 // outcome is u's exit code (the first failing replica's, else 0) and a
@@ -548,6 +656,16 @@ func (s *System) stopAll(why string) {
 	}
 }
 
+// smokeMet reports whether u met its smoke condition.
+func (s *System) smokeMet(u *unit) bool {
+	select {
+	case <-s.smokeCond(u):
+		return true
+	default:
+		return false
+	}
+}
+
 // smokeWatch returns a channel closed when every entry meets the smoke
 // test: ready when it has checks; completed with 0 when it is restart:
 // never without checks; started otherwise.
@@ -574,7 +692,7 @@ func (s *System) smokeCond(u *unit) chan struct{} {
 	case c.Runner.Policy == "" || c.Runner.Policy == runner.PolicyNever:
 		return u.completed
 	}
-	return u.started
+	return u.settled
 }
 
 // notReady names the entries that did not meet the smoke test.
