@@ -19,14 +19,18 @@ import (
 // up, stopping) are logged by the runner itself, thinned out, so they are
 // not repeated here. Safe for concurrent use.
 func (env *appEnv) onEvent(c *cli.Context) func(fn.Event) {
-	p := env.progress(c)
+	return env.render(env.progress(c))
+}
+
+// render is onEvent with a given progress display.
+func (env *appEnv) render(p *progress) func(fn.Event) {
 	return func(e fn.Event) {
 		log := env.log
 		switch e.Kind {
 		case fn.EventProgress:
-			p.say(e.Msg)
+			p.say(e.Name, e.Msg)
 		case fn.EventProgressDone:
-			p.done()
+			p.done(e.Name)
 		case fn.EventWarning:
 			log.Warn(e.Msg, "name", e.Name)
 		case fn.EventBuilt:

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -90,49 +91,94 @@ func buildConfig(c *cli.Context) (fn.BuildConfig, error) {
 }
 
 // progress shows what fetch and build are doing: a live status line on a
-// terminal, plain lines otherwise, nothing with -q.
+// terminal (for `up`, one line per entry at work), plain lines otherwise,
+// nothing with -q.
 type progress struct {
 	mu    sync.Mutex
 	w     io.Writer
 	live  bool
-	shown bool
 	off   bool
+	multi bool         // one line per name (fnrun up)
 	log   *slog.Logger // JSON mode: progress goes through the event logger
+
+	shown int               // status lines on the screen now
+	names []string          // multi: the names at work, in order
+	msgs  map[string]string // multi: name → what it does
 }
 
 func (env *appEnv) progress(c *cli.Context) *progress {
-	p := &progress{w: env.stderr, live: env.stderrTTY && !isCI(), off: c.Bool("quiet")}
+	p := &progress{w: env.stderr, live: env.stderrTTY && !isCI(), off: c.Bool("quiet"), msgs: map[string]string{}}
 	if env.jsonLog {
 		p.log = env.log
 	}
 	return p
 }
 
-func (p *progress) say(msg string) {
+// say shows what name is doing now.
+func (p *progress) say(name, msg string) {
 	if p.off {
 		return
 	}
 	if p.log != nil {
-		p.log.Info(msg)
+		if name == "" {
+			p.log.Info(msg)
+		} else {
+			p.log.Info(msg, "name", name)
+		}
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.live {
+	switch {
+	case !p.live && p.multi && name != "":
+		fmt.Fprintf(p.w, "fnrun: %s: %s\n", name, msg)
+	case !p.live:
+		fmt.Fprintf(p.w, "fnrun: %s\n", msg)
+	case !p.multi:
 		fmt.Fprintf(p.w, "\r\033[Kfnrun: %s…", msg)
-		p.shown = true
-		return
+		p.shown = 1
+	default:
+		if _, ok := p.msgs[name]; !ok {
+			p.names = append(p.names, name)
+		}
+		p.msgs[name] = msg
+		p.redraw()
 	}
-	fmt.Fprintf(p.w, "fnrun: %s\n", msg)
 }
 
-func (p *progress) done() {
+// done ends what name was doing; its status line goes.
+func (p *progress) done(name string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-		p.shown = false
+	if !p.multi {
+		if p.shown > 0 {
+			fmt.Fprint(p.w, "\r\033[K")
+			p.shown = 0
+		}
+		return
 	}
+	if _, ok := p.msgs[name]; !ok {
+		return
+	}
+	delete(p.msgs, name)
+	p.names = slices.DeleteFunc(p.names, func(n string) bool { return n == name })
+	if p.live {
+		p.redraw()
+	}
+}
+
+// redraw replaces the status lines with one line per name at work (the
+// cursor stays below them).
+func (p *progress) redraw() {
+	var b strings.Builder
+	for range p.shown {
+		b.WriteString("\033[1A\r\033[K")
+	}
+	for _, n := range p.names {
+		fmt.Fprintf(&b, "fnrun: %s: %s…\n", n, p.msgs[n])
+	}
+	p.shown = len(p.names)
+	io.WriteString(p.w, b.String())
 }
 
 // localMains turns the import paths of a local module's main packages into

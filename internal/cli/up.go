@@ -107,7 +107,9 @@ func (env *appEnv) upAction(c *cli.Context, st *upReport) error {
 	if opts.CacheDir, err = cacheDir(c); err != nil {
 		return err
 	}
-	render := env.onEvent(c)
+	prog := env.progress(c)
+	prog.multi = true // a status line per entry being fetched or built
+	render := env.render(prog)
 	opts.OnEvent = func(e system.Event) {
 		switch e.System {
 		case system.StepWaiting:
