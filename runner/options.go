@@ -215,3 +215,13 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	return o, nil
 }
+
+// Validate checks opts as New does, without making a Supervisor (an empty
+// Path is allowed: it is often filled in later).
+func Validate(opts Options) error {
+	if opts.Path == "" {
+		opts.Path = "unset"
+	}
+	_, err := opts.withDefaults()
+	return err
+}

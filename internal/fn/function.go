@@ -42,9 +42,7 @@ func New(cfg Config) (*Function, error) {
 	if cfg.Ready.Timeout == 0 {
 		cfg.Ready.Timeout = DefaultReadyTimeout
 	}
-	check := cfg.Runner
-	check.Path = "fnrun-check" // validated now, set by Run
-	if _, err := runner.New(check); err != nil {
+	if err := runner.Validate(cfg.Runner); err != nil { // Path is set by Run
 		return nil, &ConfigError{err}
 	}
 	if cfg.Watch != nil {
