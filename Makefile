@@ -2,14 +2,16 @@ GO ?= go
 BIN := bin/fnrun
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/fnrun/fnrun/internal/cli.Version=$(VERSION)
+# urfave/cli's man/markdown generators (and blackfriday's init) are not used.
+TAGS := urfave_cli_no_docs
 
 .PHONY: build install test unix-only bench demo fuzz lint clean
 
 build:
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fnrun
+	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fnrun
 
 install:
-	$(GO) install -trimpath -ldflags '$(LDFLAGS)' ./cmd/fnrun
+	$(GO) install -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' ./cmd/fnrun
 
 test: unix-only
 	$(GO) vet ./...
