@@ -79,7 +79,7 @@ func newApp(env *appEnv) *cli.App {
 	app := &cli.App{
 		Name:      "fnrun",
 		Usage:     "fetch, build and supervise a Go program in one command",
-		UsageText: "fnrun run [flags] SOURCE [-- ARGS...]\nfnrun exec [flags] -- PROGRAM [ARGS...]",
+		UsageText: "fnrun run [flags] SOURCE [-- ARGS...]\nfnrun exec [flags] -- PROGRAM [ARGS...]\nfnrun up [-f FILE] [NAME...]",
 		Description: `fnrun turns a source reference into a running, supervised program:
 
    fnrun run -r github.com/org/fn
