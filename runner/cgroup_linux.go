@@ -112,14 +112,43 @@ func findCgroup() (string, error) {
 			continue
 		}
 		root, mnt := unescapeMount(fields[3]), unescapeMount(fields[4])
+		dir := ""
 		if root == "/" {
-			return filepath.Join(mnt, rel), nil
+			dir = filepath.Join(mnt, rel)
+		} else if sub, ok := strings.CutPrefix(rel, root); ok && (sub == "" || sub[0] == '/') {
+			dir = filepath.Join(mnt, sub)
 		}
-		if sub, ok := strings.CutPrefix(rel, root); ok && (sub == "" || sub[0] == '/') {
-			return filepath.Join(mnt, sub), nil
+		if dir == "" {
+			continue
 		}
+		if !delegated(dir, rel) {
+			return "", fmt.Errorf("cgroup %s is not delegated to this process (under systemd: Delegate=yes)", rel)
+		}
+		return dir, nil
 	}
 	return "", errors.New("cgroup v2 is not mounted")
+}
+
+// delegated reports whether this process may manage sub-cgroups of dir
+// (its own cgroup, rel from /proc/self/cgroup): the root of its cgroup
+// namespace (a container's), a cgroup systemd delegated (the
+// trusted.delegate or user.delegate extended attribute, set for
+// Delegate=yes), or one owned by our own non-root uid (a user's
+// delegated slice). Writing into any other cgroup would break the rules of
+// whoever manages it, so the subreaper is used there instead.
+func delegated(dir, rel string) bool {
+	if rel == "/" {
+		return true
+	}
+	buf := make([]byte, 8)
+	for _, attr := range []string{"trusted.delegate", "user.delegate"} {
+		if _, err := unix.Getxattr(dir, attr, buf); err == nil {
+			return true
+		}
+	}
+	var st unix.Stat_t
+	uid := os.Getuid()
+	return unix.Stat(dir, &st) == nil && uid != 0 && int(st.Uid) == uid
 }
 
 // sweepCgroups removes the empty cgroups that an fnrun killed with SIGKILL

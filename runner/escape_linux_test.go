@@ -5,6 +5,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"golang.org/x/sys/unix"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -425,4 +426,22 @@ func TestReadChildren(t *testing.T) {
 		}
 	}
 	t.Errorf("children %+v lack %d", kids, cmd.Process.Pid)
+}
+
+// Only a delegated cgroup is used: the root of a cgroup namespace, one
+// marked by systemd (Delegate=yes sets a delegate xattr), or our own.
+func TestDelegated(t *testing.T) {
+	dir := t.TempDir()
+	if !delegated(dir, "/") {
+		t.Error("the namespace root is not delegated")
+	}
+	if os.Getuid() == 0 && delegated(dir, "/system.slice/x.service") {
+		t.Error("a root-owned cgroup without a delegate xattr counts as delegated")
+	}
+	if err := unix.Setxattr(dir, "user.delegate", []byte("1"), 0); err != nil {
+		t.Skipf("cannot set an xattr here: %v", err)
+	}
+	if !delegated(dir, "/system.slice/x.service") {
+		t.Error("a cgroup with user.delegate is not delegated")
+	}
 }
