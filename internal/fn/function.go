@@ -117,6 +117,7 @@ func (f *Function) Run(ctx context.Context) Result {
 	defer f.src.close()
 	opts.BeforeStart = f.src.beforeStart
 	f.supervise(ctx, opts, &res)
+	f.src.noteRebuild(&res)
 	return res
 }
 
@@ -246,6 +247,7 @@ func (f *Function) watch(ctx context.Context, opts runner.Options, first build.R
 	}
 	f.emit(Event{Kind: EventWatching, Dirs: dirs})
 	res.Status, res.Err = l.run(ctx, binary{Path: first.Path, Key: first.Key, Release: release})
+	f.src.noteRebuild(res)
 	if res.Err != nil {
 		return
 	}

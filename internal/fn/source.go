@@ -30,7 +30,15 @@ type source struct {
 	co      fetch.Checkout
 
 	mu      sync.Mutex
-	release func() // the supervised binary's pin
+	release func()        // the supervised binary's pin
+	rebuilt *build.Result // the last rebuild at a restart (beforeStart), if any
+}
+
+// lastRebuild is the binary a rebuild at restart made, or nil.
+func (s *source) lastRebuild() *build.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rebuilt
 }
 
 // newSource validates the fetch and build options; it does no I/O.
@@ -161,6 +169,9 @@ func (s *source) beforeStart(ctx context.Context, run int, path string) (string,
 		return "", err
 	}
 	s.pin(release)
+	s.mu.Lock()
+	s.rebuilt = &res
+	s.mu.Unlock()
 	s.emit(Event{Kind: EventBuilt, Name: s.cfg.Runner.Name, Binary: res.Path, Key: res.Key, CacheHit: res.CacheHit, Took: res.Duration})
 	return res.Path, nil
 }
@@ -199,4 +210,13 @@ func withSource(cfg Config) (*Function, error) {
 		return nil, &ConfigError{errors.New("nothing to fetch: no source")}
 	}
 	return New(cfg)
+}
+
+// noteRebuild makes res name the binary a rebuild at restart made, if one
+// did: the report then names what ran last, not a binary that is gone.
+func (s *source) noteRebuild(res *Result) {
+	if b := s.lastRebuild(); b != nil {
+		res.Binary = b.Path
+		res.Build = &BuildInfo{Key: b.Key, CacheHit: b.CacheHit, Took: b.Duration}
+	}
 }
