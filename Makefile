@@ -51,6 +51,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./fetch/
 	$(GO) test -run XXX -fuzz FuzzEnvFile -fuzztime $(FUZZTIME) ./internal/fn/
 	$(GO) test -run XXX -fuzz FuzzParseSignal -fuzztime $(FUZZTIME) ./internal/cli/
+	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./internal/system/
+	$(GO) test -run XXX -fuzz FuzzSplitWords -fuzztime $(FUZZTIME) ./internal/system/
 
 clean:
 	rm -rf bin
