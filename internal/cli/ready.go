@@ -38,6 +38,7 @@ func readyConfig(c *cli.Context) (fn.ReadyConfig, error) {
 		URL: c.String("ready-url"), TCP: c.String("ready-tcp"),
 		Timeout: c.Duration("ready-timeout"), Smoke: c.Bool("smoke"),
 		Expect: map[int]bool{},
+		Names:  fn.ReadyNames{Log: "--ready-log", URL: "--ready-url", TCP: "--ready-tcp"},
 	}
 	if re := c.String("ready-log"); re != "" {
 		var err error

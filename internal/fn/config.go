@@ -65,6 +65,26 @@ type ReadyConfig struct {
 	// itself within Timeout, with code 0 or one in Expect.
 	Smoke  bool
 	Expect map[int]bool // exit codes that count as success for Smoke
+	// Names are how the caller's user wrote the checks, for messages
+	// (--ready-url, ready.url); empty ones read "ready log" and so on.
+	Names ReadyNames
+}
+
+// ReadyNames name the readiness checks in messages.
+type ReadyNames struct{ Log, URL, TCP string }
+
+func (c ReadyConfig) names() ReadyNames {
+	n := c.Names
+	if n.Log == "" {
+		n.Log = "ready log"
+	}
+	if n.URL == "" {
+		n.URL = "ready url"
+	}
+	if n.TCP == "" {
+		n.TCP = "ready tcp"
+	}
+	return n
 }
 
 // Checks reports whether any readiness check is configured.

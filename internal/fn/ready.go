@@ -100,7 +100,7 @@ func (c *checker) check(ctx context.Context, run int, start time.Time, matched <
 	defer cancel()
 	ok := true
 	if re := c.cfg.Log; re != nil {
-		c.wait(fmt.Sprintf("no line matched --ready-log %q", re))
+		c.wait(fmt.Sprintf("no line matched %s %q", c.cfg.names().Log, re))
 		select {
 		case <-matched:
 		case <-ctx.Done():
@@ -108,21 +108,21 @@ func (c *checker) check(ctx context.Context, run int, start time.Time, matched <
 		}
 	}
 	if ok && c.cfg.URL != "" {
-		c.wait(fmt.Sprintf("--ready-url %s: no answer", c.cfg.URL))
+		c.wait(fmt.Sprintf("%s %s: no answer", c.cfg.names().URL, c.cfg.URL))
 		ok = poll(ctx, func(ctx context.Context) bool {
 			err := httpReady(ctx, c.cfg.URL)
 			if err != nil && ctx.Err() == nil {
-				c.wait(fmt.Sprintf("--ready-url %s: %v", c.cfg.URL, err))
+				c.wait(fmt.Sprintf("%s %s: %v", c.cfg.names().URL, c.cfg.URL, err))
 			}
 			return err == nil
 		})
 	}
 	if ok && c.cfg.TCP != "" {
-		c.wait(fmt.Sprintf("--ready-tcp %s: no connection", c.cfg.TCP))
+		c.wait(fmt.Sprintf("%s %s: no connection", c.cfg.names().TCP, c.cfg.TCP))
 		ok = poll(ctx, func(ctx context.Context) bool {
 			err := tcpReady(ctx, c.cfg.TCP)
 			if err != nil && ctx.Err() == nil {
-				c.wait(fmt.Sprintf("--ready-tcp %s: %v", c.cfg.TCP, err))
+				c.wait(fmt.Sprintf("%s %s: %v", c.cfg.names().TCP, c.cfg.TCP, err))
 			}
 			return err == nil
 		})
@@ -145,10 +145,10 @@ func (c *checker) busy(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	if c.cfg.TCP != "" && tcpReady(ctx, c.cfg.TCP) == nil {
-		return "--ready-tcp " + c.cfg.TCP
+		return c.cfg.names().TCP + " " + c.cfg.TCP
 	}
 	if c.cfg.URL != "" && httpReady(ctx, c.cfg.URL) == nil {
-		return "--ready-url " + c.cfg.URL
+		return c.cfg.names().URL + " " + c.cfg.URL
 	}
 	return ""
 }

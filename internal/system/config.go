@@ -77,7 +77,8 @@ func (s *System) configs(e *Entry, i int) ([]fn.Config, error) {
 		env = append(env, kv)
 	}
 
-	base.Ready = fn.ReadyConfig{URL: e.Ready.URL, TCP: e.Ready.TCP, Timeout: e.Ready.Timeout}
+	base.Ready = fn.ReadyConfig{URL: e.Ready.URL, TCP: e.Ready.TCP, Timeout: e.Ready.Timeout,
+		Names: fn.ReadyNames{Log: "ready.log", URL: "ready.url", TCP: "ready.tcp"}}
 	if e.Ready.Log != "" {
 		if base.Ready.Log, err = regexp.Compile(e.Ready.Log); err != nil {
 			return nil, fmt.Errorf("ready.log: %w", err)
