@@ -149,7 +149,7 @@ var instanceNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 // A-Z a-z 0-9 . _ -, and not "." or "..".
 func ValidInstanceName(name string) error {
 	if !instanceNameRE.MatchString(name) || name == "." || name == ".." {
-		return fmt.Errorf("%w %q: want 1 to 64 of A-Z a-z 0-9 . _ -, not . or ..", ErrInvalidInstanceName, name)
+		return fmt.Errorf("%w %q: want 1 to 64 letters, digits, dots, _ or - (and not . or .. alone)", ErrInvalidInstanceName, name)
 	}
 	return nil
 }
