@@ -75,9 +75,6 @@ func errorOf(verbose bool, res fn.Result) error {
 // toolError maps a fetch or build failure to exit 125 with its detail: the
 // compiler's output always, other tools' output with -v.
 func toolError(verbose bool, err error) error {
-	if errors.Is(err, context.Canceled) {
-		return err
-	}
 	var detail string
 	var d interface{ Detail() string }
 	if errors.As(err, &d) {

@@ -53,7 +53,11 @@ func New(cfg Config) (*Function, error) {
 		}
 	}
 	f := &Function{cfg: cfg}
-	f.name.Store(cfg.Runner.Name)
+	name := cfg.Runner.Name
+	if name == "" && cfg.Program != "" {
+		name = filepath.Base(cfg.Program)
+	}
+	f.name.Store(name)
 	if cfg.Source != nil {
 		src, err := newSource(&f.cfg, f.emit)
 		if err != nil {
@@ -81,6 +85,22 @@ func (f *Function) emit(e Event) {
 	f.cfg.OnEvent(e)
 }
 
+// onRunner returns a runner.Options.OnEvent: each runner event becomes an
+// Event of the run named name, seen by also (if not nil), then emitted.
+func (f *Function) onRunner(name string, also func(Event)) func(runner.Event) {
+	return func(re runner.Event) {
+		e, ok := fromRunner(re)
+		if !ok {
+			return
+		}
+		e.Name = name
+		if also != nil {
+			also(e)
+		}
+		f.emit(e)
+	}
+}
+
 // Run fetches, builds and supervises (or watches) the function until it
 // ends or ctx is done, and says how it ended. Call it once.
 func (f *Function) Run(ctx context.Context) Result {
@@ -88,11 +108,7 @@ func (f *Function) Run(ctx context.Context) Result {
 	opts := f.cfg.Runner
 	if f.src == nil {
 		res.Source, res.Binary = f.cfg.Program, f.cfg.Program
-		opts.Path = f.cfg.Program
-		if opts.Name == "" {
-			opts.Name = filepath.Base(opts.Path)
-			f.name.Store(opts.Name)
-		}
+		opts.Path, opts.Name = f.cfg.Program, f.Name()
 		f.supervise(ctx, opts, &res)
 		return res
 	}
@@ -228,16 +244,11 @@ func (f *Function) watch(ctx context.Context, opts runner.Options, first build.R
 		o := opts
 		o.Path = path
 		o.BeforeStart = f.src.beforeStart
-		o.OnEvent = func(re runner.Event) {
-			e, ok := fromRunner(re)
-			if !ok {
-				return
-			}
+		o.OnEvent = f.onRunner(o.Name, func(e Event) {
 			if e.Kind == EventStarted {
 				l.noteStarted()
 			}
-			f.emit(e)
-		}
+		})
 		s, err := runner.New(o)
 		if err != nil {
 			return nil, &ConfigError{err}

@@ -42,16 +42,10 @@ func (f *Function) supervise(ctx context.Context, opts runner.Options, res *Resu
 			}
 		},
 	}
-	opts.OnEvent = func(re runner.Event) {
-		e, ok := fromRunner(re)
-		if !ok {
-			return
-		}
-		e.Name = opts.Name
+	opts.OnEvent = f.onRunner(opts.Name, func(e Event) {
 		rec.event(e)
 		ck.event(e)
-		f.emit(e)
-	}
+	})
 	if cfg.Ready.Log != nil || cfg.Ready.Smoke {
 		// Only when needed: the hook costs a lock per line of output.
 		prev := opts.OnLine // the caller's own

@@ -39,11 +39,8 @@ func (s *System) configs(e *Entry, i int) ([]fn.Config, error) {
 	}
 	r.Policy, r.MaxRestarts = p, e.MaxRestarts
 	r.BackoffInitial, r.BackoffMax, r.BackoffReset = runner.DefaultBackoffInitial, e.Backoff.Max, e.Backoff.Reset
-	if e.Backoff.Initial > 0 || e.Backoff.InitialSet {
+	if e.Backoff.InitialSet { // max against initial: validate.go
 		r.BackoffInitial = e.Backoff.Initial
-	}
-	if r.BackoffMax > 0 && r.BackoffMax < r.BackoffInitial {
-		return nil, fmt.Errorf("backoff.max (%s) is shorter than backoff.initial (%s)", r.BackoffMax, r.BackoffInitial)
 	}
 	if e.Stop.Signal != "" {
 		if r.StopSignal, err = runner.ParseSignal(e.Stop.Signal); err != nil {

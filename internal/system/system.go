@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -697,18 +696,17 @@ func (s *System) smokeCond(u *unit) chan struct{} {
 
 // notReady names the entries that did not meet the smoke test.
 func (s *System) notReady() (string, string) {
-	var names []string
+	var units []*unit
 	for _, u := range s.units {
-		select {
-		case <-s.smokeCond(u):
-		default:
-			names = append(names, u.e.Name)
+		if !s.smokeMet(u) {
+			units = append(units, u)
 		}
 	}
-	sort.Strings(names)
-	var tails []string
-	for _, u := range s.units {
-		if t := u.tail(); t != "" && slices.Contains(names, u.e.Name) {
+	slices.SortFunc(units, func(a, b *unit) int { return strings.Compare(a.e.Name, b.e.Name) })
+	var names, tails []string
+	for _, u := range units {
+		names = append(names, u.e.Name)
+		if t := u.tail(); t != "" {
 			tails = append(tails, u.e.Name+": "+t)
 		}
 	}

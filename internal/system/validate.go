@@ -96,8 +96,12 @@ func (l *loader) backoff(p pair, b *Backoff) {
 			b.Reset = l.positive(kp, name, "")
 		}
 	}
-	if b.InitialSet && b.Max > 0 && b.Max < b.Initial {
-		l.errf(maxLine, "backoff.max (%s) is shorter than backoff.initial (%s)", b.Max, b.Initial)
+	initial, what := b.Initial, ""
+	if !b.InitialSet {
+		initial, what = runner.DefaultBackoffInitial, ", the default"
+	}
+	if b.Max > 0 && b.Max < initial {
+		l.errf(maxLine, "backoff.max (%s) is shorter than backoff.initial (%s%s)", b.Max, initial, what)
 	}
 }
 
