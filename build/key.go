@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/fnrun/fnrun/internal/cache"
 	"golang.org/x/mod/modfile"
@@ -215,14 +216,14 @@ func findWorkspace(dir string, f *facts) (*workspace, error) {
 	return &workspace{file: file, wf: wf}, nil
 }
 
-var majorSuffix = regexp.MustCompile(`^v[2-9][0-9]*$`)
+var majorSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^v[2-9][0-9]*$`) })
 
 // binaryName is the name `go build` gives the binary of importPath: its last
 // element, or the one before a major-version suffix (example.com/fn/v2 → fn).
 // It falls back to the module directory's name, then "main".
 func binaryName(importPath, modRoot string) string {
 	elem := path.Base(importPath)
-	if majorSuffix.MatchString(elem) && strings.Contains(importPath, "/") {
+	if majorSuffix().MatchString(elem) && strings.Contains(importPath, "/") {
 		elem = path.Base(path.Dir(importPath))
 	}
 	for _, name := range []string{elem, filepath.Base(modRoot)} {

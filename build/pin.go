@@ -27,11 +27,62 @@ const pinFile = "pin.lock"
 // Pin refuses a path that is not a binary of a cache entry, and returns an
 // error wrapping fs.ErrNotExist if the entry was removed before it could be
 // pinned. release may be called more than once.
+//
+// Within one process the pins of an entry share one lock: the first pins,
+// the others count (an `up` of ten entries of one program reads the entry
+// once), and the lock is released with the last.
 func Pin(binaryPath string) (release func(), err error) {
 	abs, err := filepath.Abs(binaryPath)
 	if err != nil {
 		return nil, fmt.Errorf("pin %s: %w", binaryPath, err)
 	}
+	pins.mu.Lock()
+	defer pins.mu.Unlock()
+	ref := pins.m[abs]
+	if ref != nil {
+		// Held shared: Prune and Clean cannot have moved the entry; only
+		// a removal by hand can have taken the binary.
+		if _, err := os.Stat(abs); err != nil {
+			return nil, fmt.Errorf("pin %s: %w", binaryPath, err)
+		}
+	} else {
+		fl, err := pinEntry(binaryPath, abs)
+		if err != nil {
+			return nil, err
+		}
+		ref = &pinRef{fl: fl}
+		if pins.m == nil {
+			pins.m = make(map[string]*pinRef)
+		}
+		pins.m[abs] = ref
+	}
+	ref.n++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pins.mu.Lock()
+			defer pins.mu.Unlock()
+			if ref.n--; ref.n == 0 {
+				delete(pins.m, abs)
+				ref.fl.Unlock()
+			}
+		})
+	}, nil
+}
+
+// pins are the entries this process holds, by binary path.
+var pins struct {
+	mu sync.Mutex
+	m  map[string]*pinRef
+}
+
+type pinRef struct {
+	n  int // Pin calls not yet released
+	fl *flock.Flock
+}
+
+// pinEntry takes the shared lock of the entry whose binary is abs.
+func pinEntry(binaryPath, abs string) (*flock.Flock, error) {
 	dir := filepath.Dir(abs)
 	e, ok := readEntry(dir)
 	if !ok || e.Path != abs || !isHexHash(e.Key) ||
@@ -58,8 +109,7 @@ func Pin(binaryPath string) (release func(), err error) {
 		fl.Unlock()
 		return nil, fmt.Errorf("pin %s: cache entry removed: %w", binaryPath, fs.ErrNotExist)
 	}
-	var once sync.Once
-	return func() { once.Do(func() { fl.Unlock() }) }, nil
+	return fl, nil
 }
 
 // removeStatus is the outcome of moveAside.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	getter "github.com/hashicorp/go-getter/v2"
 
@@ -41,7 +42,7 @@ before it is hashed and prepared (removeVCSMetadata); a clone keeps the
 credentials.
 */
 
-var fullCommit = regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`)
+var fullCommit = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9a-f]{40}|[0-9a-f]{64})$`) })
 
 // getterURL splits a Source.URL into its forced getter ("git" or "") and
 // parsed URL.
@@ -79,7 +80,7 @@ func (f *Fetcher) fetchGetter(ctx context.Context, src Source) (Checkout, error)
 	}
 	// A full commit, or an archive with a checksum, names fixed content:
 	// an update has nothing to resolve.
-	pinned := isGit && fullCommit.MatchString(ref) || !isGit && u.Query().Has("checksum")
+	pinned := isGit && fullCommit().MatchString(ref) || !isGit && u.Query().Has("checksum")
 	key := cache.Hash("resolve getter " + src.URL + "//" + src.Subdir)
 	return f.remembered(ctx, src, key, pinned, func(ctx context.Context) (resolution, error) {
 		if pinned {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	getter "github.com/hashicorp/go-getter/v2"
 	"golang.org/x/mod/module"
@@ -76,7 +77,7 @@ func (e *ParseError) Error() string {
 
 // validRef matches branch, tag and commit names accepted in queries and
 // ?ref=: conservative, and never an option to git or go.
-var validRef = regexp.MustCompile(`^[A-Za-z0-9._/+-]+$`)
+var validRef = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._/+-]+$`) })
 
 // Parse parses a SOURCE argument. Errors are *ParseError.
 func Parse(s string) (Source, error) {
@@ -135,7 +136,7 @@ func checkRef(ref string) error {
 		return fmt.Errorf("%q starts with '-'", ref)
 	case semver.IsValid(ref):
 		return nil
-	case !validRef.MatchString(ref) || strings.Contains(ref, ".."):
+	case !validRef().MatchString(ref) || strings.Contains(ref, ".."):
 		return fmt.Errorf("%q is not a version, branch, tag or commit", ref)
 	}
 	return nil

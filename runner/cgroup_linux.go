@@ -59,7 +59,7 @@ func cgroupBase() (string, error) {
 	c.once.Do(func() {
 		c.base, c.err = findCgroup()
 		if c.err == nil {
-			sweepCgroups(c.base)
+			go sweepCgroups(c.base) // not on the way to the first start
 		}
 	})
 	if c.err != nil {

@@ -255,7 +255,7 @@ func TestReaper_ownChildrenKeepTheirStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, mustNew(t, helperOptions(t, "exit", "0"))) // the reaper learns whether os uses pidfds
+	reap.init() // the reaper learns whether os uses pidfds
 	// An orphan of no run: a daemon started here directly.
 	pidfile := filepath.Join(t.TempDir(), "pids")
 	d := exec.Command(exe, pidfile)
@@ -444,4 +444,23 @@ func TestDelegated(t *testing.T) {
 	if !delegated(dir, "/system.slice/x.service") {
 		t.Error("a cgroup with user.delegate is not delegated")
 	}
+}
+
+// The reaper's probe agrees with what os does: where it says os uses
+// pidfds, a child just started by os/exec has one in /proc/self/fdinfo, and
+// where it says not, none.
+func TestOSUsesPidfds(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	held := pidfdPids(make([]byte, statBuf))[cmd.Process.Pid]
+	if got := osUsesPidfds(); got != held {
+		t.Fatalf("osUsesPidfds() = %v, but os holds a pidfd for its child: %v", got, held)
+	}
+	t.Logf("os uses pidfds: %v", held)
 }

@@ -3,6 +3,7 @@
 package runner
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"sync"
@@ -84,7 +85,7 @@ func startProc(path string, o *Options, pp *pumps, c *contain) (*proc, error) {
 			Args:        args,
 			Env:         o.Env,
 			Dir:         o.Dir,
-			Stdin:       o.Stdin,
+			Stdin:       stdinOf(o),
 			Stdout:      outW,
 			Stderr:      errW,
 			SysProcAttr: sysProcAttr(),
@@ -112,6 +113,26 @@ func startProc(path string, o *Options, pp *pumps, c *contain) (*proc, error) {
 	go pump(outR, pp.out, pp.outBuf, p.outDone)
 	go pump(errR, pp.err, pp.errBuf, p.errDone)
 	return p, nil
+}
+
+// devNull is /dev/null, opened once for every run without an Stdin (exec
+// would open and close it on each start).
+var devNull = sync.OnceValue(func() *os.File {
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		return nil // exec opens it itself, and reports why it cannot
+	}
+	return f
+})
+
+func stdinOf(o *Options) io.Reader {
+	if o.Stdin != nil {
+		return o.Stdin
+	}
+	if f := devNull(); f != nil {
+		return f
+	}
+	return nil
 }
 
 // wait is the only caller of cmd.Wait.

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 /*
@@ -203,4 +205,28 @@ func pidfdPids(buf []byte) map[int]bool {
 		}
 	}
 	return pids
+}
+
+// osUsesPidfds reports whether package os tracks the children it starts
+// with pidfds. It makes the probe os makes before it first does (Go 1.23 and
+// later, os/pidfd_linux.go): a pidfd of this process can be opened, waited
+// on (ECHILD: we are not our own parent) and signalled with 0. A few
+// syscalls, where finding the pidfd of a started child in /proc/self/fdinfo
+// costs one readlink per open descriptor.
+func osUsesPidfds() bool {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	for {
+		err = unix.Waitid(unix.P_PIDFD, fd, nil, unix.WEXITED|unix.WNOHANG, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != unix.ECHILD {
+		return false
+	}
+	return unix.PidfdSendSignal(fd, 0, nil, 0) == nil
 }

@@ -36,7 +36,8 @@ child it starts, from the clone until Wait has reaped it, and
 /proc/self/fdinfo names the pid of each pidfd. So: adopted = our children
 for which this process holds no pidfd and which are not a running leader.
 Whether os uses pidfds (Linux 5.4 or later, not forbidden by seccomp) is
-checked on the first start: the leader just started must have one. Where it
+decided once, with the probe os itself makes (osUsesPidfds; a test checks
+it against /proc/self/fdinfo after a real start). Where it
 does not, the rule falls back to sessions and groups: a child is taken as
 started here when it is in fnrun's session and leads its own group or is in
 fnrun's group (how go and git are started: Setpgid or nothing); a child in
@@ -97,7 +98,7 @@ type reaper struct {
 	startMu sync.RWMutex
 
 	mu      sync.Mutex // guards the fields below
-	pidfd   int8       // 0: not known yet; 1: os holds pidfds for its children; -1: it does not
+	pidfd   int8       // 1: os holds pidfds for its children; -1: it does not
 	leaders map[int]bool
 	runs    map[*tracked]bool
 	buf     []byte
@@ -128,6 +129,10 @@ func (r *reaper) init() {
 		r.leaders = make(map[int]bool)
 		r.runs = make(map[*tracked]bool)
 		r.buf = make([]byte, statBuf)
+		r.pidfd = -1
+		if osUsesPidfds() {
+			r.pidfd = 1
+		}
 		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) // best effort: orphans then go to init
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, syscall.SIGCHLD)
@@ -154,12 +159,6 @@ func (r *reaper) register(pid int, track bool) *tracked {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.leaders[pid] = true
-	if r.pidfd == 0 {
-		r.pidfd = -1
-		if pidfdPids(r.buf)[pid] {
-			r.pidfd = 1
-		}
-	}
 	if !track {
 		return nil
 	}

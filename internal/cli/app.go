@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 )
@@ -199,8 +200,10 @@ func isTerminal(w io.Writer) bool {
 }
 
 var (
-	invalidValue = regexp.MustCompile(`^invalid value "(.*)" for flag -([\w-]+): `)
-	invalidEnv   = regexp.MustCompile(`^could not parse "(.*)" as \w+ value from environment variable "(\w+)" for flag ([\w-]+)`)
+	invalidValue = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^invalid value "(.*)" for flag -([\w-]+): `) })
+	invalidEnv   = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^could not parse "(.*)" as \w+ value from environment variable "(\w+)" for flag ([\w-]+)`)
+	})
 )
 
 // onUsageError turns the flag parser's errors (Go's flag package wording:
@@ -224,10 +227,10 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 		}
 		return usageError("%sunknown flag --%s (%ssee %s --help)", what, name, hint, cmd)
 	}
-	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+	if m := invalidValue().FindStringSubmatch(msg); m != nil {
 		return usageError("%s--%s %q: %s", what, m[2], m[1], wantFor(flagsOf(c), m[2]))
 	}
-	if m := invalidEnv.FindStringSubmatch(msg); m != nil {
+	if m := invalidEnv().FindStringSubmatch(msg); m != nil {
 		return usageError("%s%s=%q: %s (flag --%s)", what, m[2], m[1], wantFor(flagsOf(c), m[3]), m[3])
 	}
 	return usageError("%s%v", what, err)

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -142,13 +143,13 @@ func (e *RunningError) Error() string {
 // ValidInstanceName refuses.
 var ErrInvalidInstanceName = errors.New("invalid instance name")
 
-var instanceNameRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+var instanceNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`) })
 
 // ValidInstanceName reports, as an error wrapping ErrInvalidInstanceName,
 // whether name can name an instance (and so a socket file): 1 to 64 of
 // A-Z a-z 0-9 . _ -, and not "." or "..".
 func ValidInstanceName(name string) error {
-	if !instanceNameRE.MatchString(name) || name == "." || name == ".." {
+	if !instanceNameRE().MatchString(name) || name == "." || name == ".." {
 		return fmt.Errorf("%w %q: want 1 to 64 letters, digits, dots, _ or - (and not . or .. alone)", ErrInvalidInstanceName, name)
 	}
 	return nil

@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -115,12 +116,12 @@ func (l *loader) err() error {
 	return errors.Join(errs...)
 }
 
-var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var yamlLineErr = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // yamlErr records an error of the YAML parser, at its line when it says one.
 func (l *loader) yamlErr(err error) {
 	msg := err.Error()
-	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineErr().FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
 		l.errf(n, "%s", m[2])
 		return

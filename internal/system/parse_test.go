@@ -353,7 +353,7 @@ func FuzzLoad(f *testing.F) {
 			if (e.Source == "") == (len(e.Command) == 0) {
 				t.Errorf("%s: Source %q, Command %q: want exactly one", e.Name, e.Source, e.Command)
 			}
-			if !nameRE.MatchString(e.Name) {
+			if !nameRE().MatchString(e.Name) {
 				t.Errorf("accepted name %q", e.Name)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -15,12 +16,12 @@ import (
 	"github.com/fnrun/fnrun/runner"
 )
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) })
 
 // checkName reports a function name that is not letters, digits, _ and -
 // (a dot would be ambiguous with replica names api.1, api.2).
 func (l *loader) checkName(line int, name string) bool {
-	if nameRE.MatchString(name) {
+	if nameRE().MatchString(name) {
 		return true
 	}
 	hint := ""
