@@ -35,9 +35,10 @@ const (
 	EventGaveUp                       // MaxRestarts reached: Run, Code or Signal of the last run
 	EventStopping                     // the group is being stopped: Run, PID, Signal sent
 	EventStartFailed                  // the program could not be started: Run, Err
+	EventHeld                         // held (Supervisor.Hold): Run, PID of the stopped run; during a backoff wait Run is the next run's number, PID 0
 )
 
-var eventNames = [...]string{"started", "exited", "restarting", "gave up", "stopping", "start failed"}
+var eventNames = [...]string{"started", "exited", "restarting", "gave up", "stopping", "start failed", "held"}
 
 func (k EventKind) String() string {
 	if k >= 0 && int(k) < len(eventNames) {

@@ -27,11 +27,11 @@ is only ever written while handling an event, or when Run returns.
 
 Pending counts are flushed before any other line. An exit with a different
 outcome than the previous one, a restart after a delay of summaryEvery or
-more, a stop, a gave-up and a start failure are always logged and end quiet
-mode; so are the lines of cycles whose restart waits summaryEvery or more,
-which therefore come at most once a second. When Run returns, end writes
-the counts still pending as a last summary line. OnEvent still sees every
-event; only the logger is thinned out.
+more, a stop, a hold, a gave-up and a start failure are always logged and
+end quiet mode; so are the lines of cycles whose restart waits summaryEvery
+or more, which therefore come at most once a second. When Run returns, end
+writes the counts still pending as a last summary line. OnEvent still sees
+every event; only the logger is thinned out.
 */
 
 // slog attribute keys.
@@ -128,6 +128,14 @@ func (l *eventLog) event(e Event) {
 		// The exit that follows is caused by the stop, not a repeat.
 		l.reset()
 		l.log.LogAttrs(ctx, slog.LevelInfo, "stopping", name, slog.Int(keyRun, e.Run), slog.Int(keyPID, e.PID), slog.String(keySignal, SignalName(e.Signal)))
+	case EventHeld:
+		// The run after a hold is started by Resume: not a quick cycle.
+		l.reset()
+		attrs := []slog.Attr{name, slog.Int(keyRun, e.Run)}
+		if e.PID != 0 { // 0: the hold came during a backoff wait
+			attrs = append(attrs, slog.Int(keyPID, e.PID))
+		}
+		l.log.LogAttrs(ctx, slog.LevelInfo, "held", attrs...)
 	case EventStartFailed:
 		l.reset()
 		// The error is returned by Run; logging it too would report it twice.

@@ -170,3 +170,28 @@ func TestEventLog_every(t *testing.T) {
 		t.Errorf("exits logged in full = %d, summarised = %d; want 500 and 0", a.full, a.summarised)
 	}
 }
+
+// A hold, even amid quick cycles, is logged, after the pending counts, and
+// ends quiet mode.
+func TestEventLog_holdAlwaysLogged(t *testing.T) {
+	var buf syncBuffer
+	l := newTestLog(&buf)
+	now := fakeRuns(l, t0, 1, 10, Event{Code: 1}, 0, time.Millisecond)
+	l.event(Event{Kind: EventHeld, Time: now, Run: 10, PID: 110})
+	l.event(Event{Kind: EventHeld, Time: now, Run: 12}) // in a backoff wait: no pid
+	fakeRuns(l, now, 11, 1, Event{Code: 1}, 0, time.Millisecond)
+	log := buf.String()
+	for _, want := range []string{
+		`msg="more failures" name=fake runs=7 code=1 `,
+		"msg=held name=fake run=10 pid=110\n",
+		"msg=held name=fake run=12\n",
+		"msg=exited name=fake run=11 code=1", // quiet mode ended
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if i, j := strings.Index(log, `msg="more failures"`), strings.Index(log, "msg=held"); i < 0 || i > j {
+		t.Errorf("pending failures not flushed before the hold:\n%s", log)
+	}
+}

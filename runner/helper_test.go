@@ -59,6 +59,26 @@ func helperMain(mode string, args []string) int {
 		}
 		out.Flush()
 		errw.Flush()
+	case "runlines": // count runs in args[0] (run k), then args[1] lines "k out i" / "k err i", alternating stdout and stderr
+		f, err := os.OpenFile(arg(0), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return 98
+		}
+		f.WriteString("run\n")
+		f.Close()
+		data, err := os.ReadFile(arg(0))
+		if err != nil {
+			return 98
+		}
+		k := bytes.Count(data, []byte{'\n'})
+		n, _ := strconv.Atoi(arg(1))
+		for i := 0; i < n; i++ {
+			if i%2 == 0 {
+				fmt.Fprintf(os.Stdout, "%d out %d\n", k, i)
+			} else {
+				fmt.Fprintf(os.Stderr, "%d err %d\n", k, i)
+			}
+		}
 	case "bigline": // one 1 MiB line on stdout
 		os.Stdout.Write(append(bytes.Repeat([]byte{'x'}, 1<<20), '\n'))
 	case "nonl": // args[0] bytes of 'x' on stdout, in 64 KiB writes, never a newline

@@ -36,6 +36,11 @@ only ever writes '\r'. Pieces depend only on the bytes of the line, not on
 how they were read. The fast paths pay one comparison per chunk: a chunk
 no longer than MaxLine (64 KiB reads against the default 1 MiB) holds no
 line to cut, and its lines go through the plain loop.
+
+With Options.LogFile, each line and piece is also formatted as a log-file
+record (logrecord.go) into a second reused buffer, written with one more
+Write per chunk under the same mutex. The raw format's pass-through is
+then not taken: the lines are needed one by one.
 */
 
 const (
@@ -63,14 +68,23 @@ type lineWriter struct {
 	carry   []byte // incomplete last line, at most maxLine+1 bytes
 	out     []byte // formatted output, reused
 	ts      []byte // formatted timestamp of the current chunk
+
+	// Options.LogFile (logrecord.go); nil: none, and the rest is unused.
+	log       io.Writer
+	logOut    []byte // log-file records, reused
+	logTag    []byte // " <run> <stream> " of the current run
+	logPart   []byte // " <run> <stream>+ ", for pieces
+	logHead   []byte // "<time>" + logTag: the start of the current chunk's records
+	pieceHead []byte // "<time>" + logPart
 }
 
 func newLineWriter(mu *sync.Mutex, dst io.Writer, stream Stream, o *Options) *lineWriter {
 	w := &lineWriter{mu: mu, dst: dst, stream: stream, format: o.Format, stamps: o.Timestamps, onLine: o.OnLine, now: time.Now,
-		maxLine: o.MaxLine}
+		maxLine: o.MaxLine, log: o.LogFile}
 	if w.maxLine <= 0 { // o did not come from withDefaults
 		w.maxLine = DefaultMaxLine
 	}
+	w.setRun(1)
 	switch o.Format {
 	case FormatText:
 		color := o.Color
@@ -114,11 +128,11 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	w.stamp()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.out = w.out[:0]
+	w.out, w.logOut = w.out[:0], w.logOut[:0]
 	for len(w.carry) > 0 && len(p) > 0 {
 		p = w.continueLine(p)
 	}
-	if w.format == FormatRaw && w.onLine == nil {
+	if w.format == FormatRaw && w.onLine == nil && w.log == nil {
 		// Fast path: pass whole lines through unchanged.
 		i := bytes.LastIndexByte(p, '\n')
 		if len(w.out) == 0 && i >= 0 {
@@ -250,21 +264,31 @@ func (w *lineWriter) Close() error {
 	w.stamp()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.out = w.out[:0]
+	w.out, w.logOut = w.out[:0], w.logOut[:0]
 	w.line(w.carry)
 	w.dropCarry()
 	w.flush()
 	return nil
 }
 
-// stamp records the time of the chunk being written, if the format shows it.
+// stamp records the time of the chunk being written, if the format or the
+// log file shows it.
 func (w *lineWriter) stamp() {
-	if w.format == FormatJSON || (w.format == FormatText && w.stamps) {
-		w.ts = w.now().AppendFormat(w.ts[:0], tsLayout)
+	shown := w.format == FormatJSON || (w.format == FormatText && w.stamps)
+	if !shown && w.log == nil {
+		return
+	}
+	t := w.now()
+	if shown {
+		w.ts = t.AppendFormat(w.ts[:0], tsLayout)
+	}
+	if w.log != nil {
+		w.stampRecords(t)
 	}
 }
 
-// line formats one line, with or without its trailing newline, into out.
+// line formats one line, with or without its trailing newline, into out,
+// and its record into logOut.
 func (w *lineWriter) line(l []byte) {
 	body := l
 	if n := len(body); n > 0 && body[n-1] == '\n' {
@@ -272,6 +296,9 @@ func (w *lineWriter) line(l []byte) {
 	}
 	if w.onLine != nil {
 		w.onLine(w.stream, body)
+	}
+	if w.log != nil {
+		w.record(w.logHead, body)
 	}
 	switch w.format {
 	case FormatRaw:
@@ -295,10 +322,17 @@ func (w *lineWriter) line(l []byte) {
 }
 
 // piece formats a piece of a line longer than maxLine (never with a
-// newline): like a line, marked "partial":true in JSON. The mark is added
-// here so that line, on the fast paths, does not test for it.
+// newline): like a line, marked "partial":true in JSON and "+" in the log
+// file. The marks are added here so that line, on the fast paths, does not
+// test for them.
 func (w *lineWriter) piece(l []byte) {
-	w.line(l)
+	if w.log == nil {
+		w.line(l)
+	} else { // line writes the record with logHead: lend it pieceHead
+		w.logHead, w.pieceHead = w.pieceHead, w.logHead
+		w.line(l)
+		w.logHead, w.pieceHead = w.pieceHead, w.logHead
+	}
 	if w.format == FormatJSON {
 		w.out = append(w.out[:len(w.out)-len("}\n")], `,"partial":true}`+"\n"...)
 	}
@@ -308,7 +342,13 @@ func (w *lineWriter) flush() {
 	if len(w.out) > 0 {
 		w.dst.Write(w.out) // errors ignored: see Write
 	}
+	if len(w.logOut) > 0 {
+		w.log.Write(w.logOut) // errors ignored, as above
+	}
 	if cap(w.out) > keepBufBytes {
 		w.out = nil
+	}
+	if cap(w.logOut) > keepBufBytes {
+		w.logOut = nil
 	}
 }

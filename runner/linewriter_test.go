@@ -441,7 +441,13 @@ func TestAppendJSONString(t *testing.T) {
 
 // BenchmarkLineWriter measures formatting of short lines, read in 64 KiB
 // chunks as from a pipe, into a discarding destination.
-func BenchmarkLineWriter(b *testing.B) {
+func BenchmarkLineWriter(b *testing.B) { benchmarkLineWriter(b, nil) }
+
+// BenchmarkLineWriter_LogFile is BenchmarkLineWriter with the log-file
+// records written too (to io.Discard): the cost of Options.LogFile.
+func BenchmarkLineWriter_LogFile(b *testing.B) { benchmarkLineWriter(b, io.Discard) }
+
+func benchmarkLineWriter(b *testing.B, logFile io.Writer) {
 	var chunk []byte
 	for i := 0; len(chunk) < readBufSize-32; i++ {
 		chunk = fmt.Appendf(chunk, "line %d of the benchmark\n", i)
@@ -457,6 +463,7 @@ func BenchmarkLineWriter(b *testing.B) {
 		{"raw", Options{Format: FormatRaw}},
 	} {
 		b.Run(f.name, func(b *testing.B) {
+			f.o.LogFile = logFile
 			w := newTestLineWriter(io.Discard, f.o)
 			b.SetBytes(int64(len(chunk)))
 			b.ReportAllocs()

@@ -90,6 +90,24 @@ type Options struct {
 	DrainTimeout time.Duration  // how long to wait for output EOF once the group is gone; 0 means DefaultDrainTimeout
 
 	Stdout, Stderr io.Writer // destinations of the program's output; nil means io.Discard
+	// LogFile, if set, receives every line of both streams once more, as a
+	// log-file record, whatever Format is:
+	//
+	//	<time> <run> <stream> <text>\n
+	//
+	// time is the UTC time the line was read, as "2006-01-02T15:04:05.000Z"
+	// (always 24 bytes; the timestamp of the text and JSON formats); run is
+	// the number of the run that wrote the line, in decimal, 1 for the
+	// first; stream is "out" or "err", or "out+" or "err+" for a piece of a
+	// line longer than MaxLine that more pieces of the line follow (the
+	// pieces of the text format); text is the line's bytes exactly as the
+	// program wrote them, without the newline (no escaping, colour or name;
+	// it may be empty). A last line without newline at the end of the
+	// stream is completed with one. Each Write carries whole records (one
+	// or more), never a partial one; the writes come from the same
+	// goroutines and under the same mutex as those to Stdout and Stderr.
+	// Errors are ignored (as for Stdout). This is version 1 of the format.
+	LogFile io.Writer
 	// Stdin is the program's standard input; nil means /dev/null. An
 	// *os.File is passed to the program directly. Note that the program
 	// runs in its own (background) process group: reading from a terminal

@@ -17,14 +17,18 @@ import (
 The restart loop. Run owns all supervision state (run counter, consecutive
 failures, restarts) and is the only goroutine that starts, signals and
 reaps runs. Requests from other goroutines arrive on channels: restartCh
-(buffered, one pending request is enough) for Restart and Replace, and
-killCh (closed once) for Kill. Every blocking point of Run — a running
-program, a stop grace period, the wait for leftover group members, the
-backoff — is a select over these, ctx.Done() and the run's done channel;
-nothing polls while a program runs.
+(buffered, one pending request is enough) for Restart, Replace and Resume,
+holdCh (buffered, a wake-up: the hold itself is state under mu, see
+hold.go) for Hold, and killCh (closed once) for Kill. Every blocking point
+of Run — a running program, a stop grace period, the wait for leftover
+group members, the backoff, a hold — is a select over these, ctx.Done()
+and the run's done channel; nothing polls while a program runs.
 
 Manual restarts (Restart, Replace) reset the backoff, do not count towards
-MaxRestarts and start the next run at once, whatever the policy.
+MaxRestarts and start the next run at once, whatever the policy. A hold
+(Hold) stops the run as a manual restart does but starts nothing until
+Resume, Restart or Replace ends it (hold.go); Run waits in a select
+meanwhile, as in a backoff wait.
 
 Signal is the one request that acts directly instead of going through Run:
 it signals the current run under mu, and Run publishes the run there (cur)
@@ -41,8 +45,10 @@ type Supervisor struct {
 	rand  func() float64
 
 	mu   sync.Mutex
-	path string // guarded by mu; changed by Replace and BeforeStart
-	cur  *proc  // guarded by mu: the run in progress, for Signal
+	path string    // guarded by mu; changed by Replace and BeforeStart
+	cur  *proc     // guarded by mu: the run in progress, for Signal
+	hold holdState // guarded by mu: Hold's request (hold.go)
+	held bool      // guarded by mu: Held's answer
 
 	stopSig atomic.Int32 // SetStopSignal's; 0: Options.StopSignal
 
@@ -50,6 +56,7 @@ type Supervisor struct {
 	mode     string // the containment mode last logged; Run's goroutine only
 
 	restartCh chan struct{}
+	holdCh    chan struct{}
 	killCh    chan struct{}
 	killOnce  sync.Once
 	running   atomic.Bool
@@ -76,6 +83,7 @@ func New(opts Options) (*Supervisor, error) {
 		rand:      r,
 		path:      o.Path,
 		restartCh: make(chan struct{}, 1),
+		holdCh:    make(chan struct{}, 1),
 		killCh:    make(chan struct{}),
 	}, nil
 }
@@ -84,17 +92,16 @@ func New(opts Options) (*Supervisor, error) {
 // once, with the backoff reset, whatever the policy; during a backoff wait
 // it cuts the wait short. Like SIGHUP. A request that arrives as the
 // program exits by itself starts it again at once; one made before Run
-// starts is dropped.
+// starts is dropped. During a hold it acts as Resume.
 func (s *Supervisor) Restart() {
-	select {
-	case s.restartCh <- struct{}{}:
-	default: // one pending request is enough
-	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.restartLocked()
 }
 
 // Replace makes the next runs use the executable at path, then restarts
 // like Restart: the current run is stopped gracefully and the new binary
-// starts at once, without backoff.
+// starts at once, without backoff. During a hold it acts as Resume.
 func (s *Supervisor) Replace(path string) {
 	s.mu.Lock()
 	s.path = path
@@ -244,6 +251,8 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 	case <-s.restartCh:
 	default:
 	}
+	s.resetHold() // nor to hold
+	defer s.resetHold()
 	if err := ctx.Err(); err != nil {
 		return Status{}, err
 	}
@@ -269,6 +278,7 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 				return st, &StartError{Path: path, Err: err}
 			}
 		}
+		s.pumps.setRun(run) // the last run's readers are done (drain): logrecord.go
 		c := newContain(s.noCgroup)
 		p, err := startProc(path, &s.opts, s.pumps, c)
 		if err != nil {
@@ -293,6 +303,7 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 		s.emit(Event{Kind: EventExited, Run: run, PID: p.pid, Code: p.code, Signal: p.sig, Uptime: uptime})
 
 		var delay time.Duration
+		hold := why == endHold
 		switch why {
 		case endCtx, endKill:
 			return st, nil
@@ -317,6 +328,8 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 			case s.opts.MaxRestarts > 0 && restarts >= s.opts.MaxRestarts:
 				s.emit(Event{Kind: EventGaveUp, Run: run, PID: p.pid, Code: p.code, Signal: p.sig})
 				return st, nil
+			case s.takeHold(): // instead of the policy's restart
+				hold = true
 			case failed:
 				restarts++
 				if uptime >= s.opts.BackoffReset {
@@ -329,21 +342,46 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 				failures = 0
 			}
 		}
-		s.emit(Event{Kind: EventRestarting, Run: run + 1, Delay: delay})
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-s.restartCh:
-				t.Stop()
-				failures = 0
-			case <-ctx.Done():
-				t.Stop()
-				return st, nil
-			case <-s.killCh:
-				t.Stop()
+		if hold || s.takeHold() {
+			if !s.holdWait(ctx, run, p.pid) {
 				return st, nil
 			}
+			failures = 0
+			continue
+		}
+		s.emit(Event{Kind: EventRestarting, Run: run + 1, Delay: delay})
+		if delay > 0 {
+			goOn, cut := s.backoff(ctx, delay, run+1)
+			if !goOn {
+				return st, nil
+			}
+			if cut {
+				failures = 0
+			}
+		}
+	}
+}
+
+// backoff waits delay before the run next starts. It reports whether Run
+// goes on, and whether the wait was cut short, by Restart or by a hold that
+// was ended since.
+func (s *Supervisor) backoff(ctx context.Context, delay time.Duration, next int) (goOn, cut bool) {
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			return true, false
+		case <-s.restartCh:
+			return true, true
+		case <-s.holdCh:
+			if s.takeHold() {
+				return s.holdWait(ctx, next, 0), true
+			}
+		case <-ctx.Done():
+			return false, false
+		case <-s.killCh:
+			return false, false
 		}
 	}
 }
@@ -355,6 +393,7 @@ const (
 	endExit    endReason = iota // the leader exited by itself
 	endCtx                      // ctx was done: stopped
 	endRestart                  // Restart or Replace: stopped
+	endHold                     // Hold: stopped
 	endKill                     // Kill: killed
 )
 
@@ -362,18 +401,31 @@ const (
 // leader is reaped and its process group is gone (or could not be emptied
 // in time).
 func (s *Supervisor) supervise(ctx context.Context, p *proc, run int) endReason {
-	select {
-	case <-p.done:
-		s.clearGroup(p, run)
-		return endExit
-	case <-ctx.Done():
-		s.stop(p, run)
-		return endCtx
-	case <-s.restartCh:
-		s.stop(p, run)
-		return endRestart
-	case <-s.killCh:
-		s.kill(p)
-		return endKill
+	for {
+		select {
+		case <-p.done:
+			s.clearGroup(p, run)
+			return endExit
+		case <-ctx.Done():
+			s.stop(p, run)
+			return endCtx
+		case <-s.restartCh:
+			s.stop(p, run)
+			return endRestart
+		case <-s.holdCh:
+			select {
+			case <-p.done: // it exited by itself: the policy has its say first
+				s.clearGroup(p, run)
+				return endExit
+			default:
+			}
+			if s.takeHold() {
+				s.stop(p, run)
+				return endHold
+			} // else the hold was ended before Run took it: a restart is asked
+		case <-s.killCh:
+			s.kill(p)
+			return endKill
+		}
 	}
 }

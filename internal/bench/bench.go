@@ -36,6 +36,7 @@ var benchmarks = []benchmark{
 	{"module", benchModule},
 	{"watch", benchWatch},
 	{"up", benchUp},
+	{"control", benchControl},
 }
 
 func benchNames() string {

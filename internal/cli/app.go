@@ -30,6 +30,7 @@ type appEnv struct {
 	stdoutTTY      bool
 	stdoutFile     *os.File // fnrun's stdout, when it is a file
 	stderrTTY      bool
+	detached       *detachChild // set when this fnrun is the background copy of a -d
 }
 
 // Main runs fnrun with args (args[0] is the program name) and returns the
@@ -37,7 +38,7 @@ type appEnv struct {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	env := &appEnv{stdin: stdin, stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr)}
+	env := &appEnv{stdin: stdin, stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr), detached: takeDetach()}
 	env.stdoutFile, _ = stdout.(*os.File)
 	stop := func(c *stopCause) { cancel(c) }
 	outG := &outGuard{w: stdout, name: "stdout", tty: env.stdoutTTY, stop: stop, other: stderr}
@@ -109,6 +110,12 @@ It is built once into a content-addressed cache; later starts cost a hash and an
 			upCommand(env),
 			buildCommand(env),
 			fetchCommand(env),
+			psCommand(env),
+			logsCommand(env),
+			restartCommand(env),
+			stopCommand(env),
+			startCommand(env),
+			downCommand(env),
 			cacheCommand(env),
 			versionCommand(env),
 		},

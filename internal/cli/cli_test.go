@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -86,6 +87,7 @@ func TestScripts(t *testing.T) {
 			"mode":       cmdMode,
 			"freeport":   cmdFreeport,
 			"runpath":    cmdRunpath,
+			"pidof":      cmdPidof,
 		},
 	})
 }
@@ -335,4 +337,39 @@ func cmdRunpath(ts *testscript.TestScript, neg bool, args []string) {
 	if (err == nil) == neg {
 		ts.Fatalf("%s: %v", path, err)
 	}
+}
+
+// pidof PSJSON NAME PIDFILE: writes the pid of function NAME in the output
+// of `fnrun ps --json` saved in PSJSON to PIDFILE; fails when it has none.
+func cmdPidof(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: pidof PSJSON NAME PIDFILE")
+	}
+	var ps struct {
+		Version   int
+		Instances []struct {
+			Name      string
+			Functions []struct {
+				Name string
+				PID  int
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(ts.ReadFile(args[0])), &ps); err != nil {
+		ts.Fatalf("pidof: %v", err)
+	}
+	if ps.Version != 1 {
+		ts.Fatalf("pidof: version %d", ps.Version)
+	}
+	for _, in := range ps.Instances {
+		for _, f := range in.Functions {
+			if f.Name == args[1] && f.PID > 0 {
+				if err := os.WriteFile(ts.MkAbs(args[2]), []byte(strconv.Itoa(f.PID)+"\n"), 0o644); err != nil {
+					ts.Fatalf("pidof: %v", err)
+				}
+				return
+			}
+		}
+	}
+	ts.Fatalf("pidof: no running function %s in %s", args[1], args[0])
 }

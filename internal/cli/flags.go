@@ -53,7 +53,7 @@ func superviseFlags() []cli.Flag {
 
 // outputFlags are how the program's output is written (run, exec, up).
 func outputFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "log-format", Value: "text", Category: catOutput, EnvVars: envVar("LOG_FORMAT"),
 			Usage: "output `FORMAT`: text (name | line) or json (one object per line)"},
 		&cli.BoolFlag{DisableDefaultText: true, Name: "timestamps", Category: catOutput, EnvVars: envVar("TIMESTAMPS"),
@@ -62,7 +62,9 @@ func outputFlags() []cli.Flag {
 			Usage: "pass the program's output through unchanged"},
 		&cli.IntFlag{Name: "max-line", Value: runner.DefaultMaxLine, Category: catOutput, EnvVars: envVar("MAX_LINE"),
 			Usage: "deliver lines longer than `N` bytes in pieces (bounds memory)"},
-	}
+		instanceFlag(),
+		detachFlag(),
+	}, logFileFlags()...)
 }
 
 // commonFlags are accepted by every command.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,14 +88,71 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 
 // runFunction runs one function to its end and maps the result.
 func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) error {
+	def := cfg.Runner.Name
+	switch {
+	case def != "":
+	case cfg.Source != nil:
+		def = sourceName(*cfg.Source)
+	default:
+		def = filepath.Base(cfg.Program)
+	}
+	name, chosen, err := instanceName(c, def)
+	if err != nil {
+		return err
+	}
+	if err := env.checkDetach(c); err != nil {
+		return err
+	}
+	// Checked before the socket exists: a bad flag leaves nothing behind.
+	if _, err := env.logFilesFor(c, name, env.detached != nil); err != nil {
+		return err
+	}
+	if c.Bool("detach") && env.detached == nil {
+		return env.detach(c, name)
+	}
+	h := &fnHandler{env: env, cmd: c.Command.Name}
+	name, closeCtl, err := env.serve(c, name, chosen, true, h)
+	if err != nil {
+		env.detached.fail(err)
+		return err
+	}
+	defer closeCtl()
+	logs, _ := env.logFilesFor(c, name, env.detached != nil)
+	defer logs.close()
+	fname := sanitizeInstance(def)
+	if logs != nil {
+		cfg.Runner.LogFile = logs.writer(fname)
+		env.detached.named(name, logs.dir)
+	}
+	if env.detached != nil {
+		cfg.Runner.Stdout, cfg.Runner.Stderr = io.Discard, io.Discard // the lines are in the log file
+	}
+	onEvent := cfg.OnEvent
+	cfg.OnEvent = func(e fn.Event) {
+		if logs != nil {
+			ev := e
+			ev.Name = fname
+			logs.event(ev)
+		}
+		if onEvent != nil {
+			onEvent(e)
+		}
+		if f := h.f.Load(); f != nil && env.detached != nil {
+			env.detached.check([]fn.Status{f.Status()}, []string{fname})
+		}
+	}
 	f, err := fn.New(cfg)
 	if err != nil {
+		env.detached.fail(err)
 		return usageError("%v", err)
 	}
+	h.f.Store(f)
 	env.sig.attach(f)
 	res := f.Run(c.Context)
 	st.res = &res
-	return resultError(c.Context, env.verbose, cfg, res)
+	err = resultError(c.Context, env.verbose, cfg, res)
+	env.detached.fail(err)
+	return err
 }
 
 // sourceAndArgs splits `SOURCE [-- ARGS...]`.

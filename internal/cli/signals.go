@@ -99,13 +99,14 @@ type sigRouter struct {
 	ch     chan os.Signal
 	cancel context.CancelCauseFunc
 	sup    chan steerable
+	req    chan *stopCause // stops asked for by other means than signals (fnrun down)
 	quit   chan struct{}
 	log    func() *slog.Logger // fnrun's current event logger
 	tty    *terminal           // fnrun's terminal, nil when not attached to one
 }
 
 func newSigRouter(cancel context.CancelCauseFunc, log func() *slog.Logger, tty *terminal) *sigRouter {
-	r := &sigRouter{log: log, tty: tty, ch: make(chan os.Signal, 8), cancel: cancel, sup: make(chan steerable, 1), quit: make(chan struct{})}
+	r := &sigRouter{log: log, tty: tty, ch: make(chan os.Signal, 8), cancel: cancel, sup: make(chan steerable, 1), req: make(chan *stopCause, 1), quit: make(chan struct{})}
 	// SIGPIPE is caught so that a write to a closed stdout fails with EPIPE
 	// (handled by outGuard) instead of killing fnrun on the spot.
 	signal.Notify(r.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE,
@@ -123,6 +124,10 @@ func (r *sigRouter) run(ctx context.Context) {
 			sup = s
 		case <-r.quit:
 			return
+		case cause := <-r.req:
+			if !stopping {
+				r.stopFor(sup, cause, &stopping)
+			}
 		case sig := <-r.ch:
 			switch sig {
 			case syscall.SIGPIPE:
@@ -180,6 +185,15 @@ func (r *sigRouter) stopFor(sup steerable, cause *stopCause, stopping *bool) {
 func (r *sigRouter) stop() {
 	signal.Stop(r.ch)
 	close(r.quit)
+}
+
+// request stops the command for cause as a first Ctrl-C would (a stop in
+// progress goes on).
+func (r *sigRouter) request(cause *stopCause) {
+	select {
+	case r.req <- cause:
+	default: // one is under way
+	}
 }
 
 // attach hands the function that runs to the router.

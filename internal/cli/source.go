@@ -46,6 +46,9 @@ func buildFlags() []cli.Flag {
 func cacheDir(c *cli.Context) (string, error) {
 	dir := c.String("cache-dir")
 	if dir == "" {
+		dir = os.Getenv("FNRUN_CACHE_DIR") // for commands without the flag (exec): the same control sockets
+	}
+	if dir == "" {
 		d, err := cache.DefaultDir()
 		if err != nil {
 			return "", withCode(ExitFnrun, err)

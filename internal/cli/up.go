@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -120,14 +121,69 @@ func (env *appEnv) upAction(c *cli.Context, st *upReport) error {
 			render(e.Event)
 		}
 	}
+	def := "fnrun"
+	if abs, err := filepath.Abs(path); err == nil {
+		def = filepath.Base(filepath.Dir(abs))
+	}
+	name, chosen, err := instanceName(c, def)
+	if err != nil {
+		return err
+	}
+	if err := env.checkDetach(c); err != nil {
+		return err
+	}
+	logs, err := env.logFilesFor(c, name, true)
+	if err != nil {
+		return err
+	}
+	if c.Bool("detach") && env.detached == nil {
+		if _, err := system.New(file, c.Args().Slice(), opts); err != nil {
+			return usageError("%v", err) // said here, not in the background
+		}
+		return env.detach(c, name)
+	}
+	h := &sysHandler{env: env}
+	name, closeCtl, err := env.serve(c, name, chosen, false, h)
+	if err != nil {
+		env.detached.fail(err)
+		return err
+	}
+	defer closeCtl()
+	defer logs.close()
+	if logs != nil {
+		opts.LogFile = logs.writer
+		env.detached.named(name, logs.dir)
+	}
+	if env.detached != nil {
+		opts.Runner.Stdout, opts.Runner.Stderr = io.Discard, io.Discard // the lines are in the log files
+	}
+	onEvent := opts.OnEvent
+	opts.OnEvent = func(e system.Event) {
+		if e.System == 0 {
+			logs.event(e.Event)
+		}
+		onEvent(e)
+		if sys := h.sys.Load(); sys != nil && env.detached != nil {
+			var sts []fn.Status
+			var names []string
+			for _, s := range sys.Status() {
+				sts, names = append(sts, s.Status), append(names, s.Name)
+			}
+			env.detached.check(sts, names)
+		}
+	}
 	sys, err := system.New(file, c.Args().Slice(), opts)
 	if err != nil {
+		env.detached.fail(err)
 		return usageError("%v", err)
 	}
+	h.sys.Store(sys)
 	env.sig.attach(sys)
 	res := sys.Run(c.Context)
 	st.res = &res
-	return upResult(c, env.verbose, res)
+	err = upResult(c, env.verbose, res)
+	env.detached.fail(err)
+	return err
 }
 
 // upResult maps how a system ended to fnrun's result.

@@ -66,6 +66,9 @@ type Instance struct {
 	Name      string           `json:"name"`
 	PID       int              `json:"pid"`
 	Started   time.Time        `json:"started"`
+	Command   string           `json:"command,omitempty"` // run, exec or up
+	Dir       string           `json:"dir,omitempty"`     // the working directory it was started in
+	LogDir    string           `json:"log_dir,omitempty"` // where its functions' log files are
 	Functions []FunctionStatus `json:"functions"`
 }
 
@@ -79,7 +82,9 @@ type FunctionStatus struct {
 	PID         int        `json:"pid,omitempty"`
 	Runs        int        `json:"runs"`
 	Restarts    int        `json:"restarts"`
+	Started     *time.Time `json:"started,omitempty"` // of the live run
 	LastExit    string     `json:"last_exit,omitempty"`
+	LastExitAt  *time.Time `json:"last_exit_at,omitempty"`
 	NextRestart *time.Time `json:"next_restart,omitempty"`
 	Source      string     `json:"source,omitempty"`
 	Key         string     `json:"key,omitempty"`
@@ -90,6 +95,7 @@ type Request struct {
 	Version int      `json:"version"`
 	Op      string   `json:"op"`
 	Names   []string `json:"names,omitempty"`
+	NoWait  bool     `json:"no_wait,omitempty"` // return once the action is under way
 }
 
 // Response is the server's answer to one Request. Error is empty on

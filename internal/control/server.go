@@ -247,7 +247,11 @@ func (s *Server) answer(line []byte) Response {
 		}
 		return Response{Instance: &inst}
 	}
-	err := s.h.Do(s.ctx, req.Op, req.Names)
+	ctx := s.ctx
+	if req.NoWait {
+		ctx = context.WithValue(ctx, noWaitKey{}, true)
+	}
+	err := s.h.Do(ctx, req.Op, req.Names)
 	if err == nil {
 		return Response{}
 	}
@@ -255,4 +259,14 @@ func (s *Server) answer(line []byte) Response {
 		return Response{Code: CodeUnknownNames, Error: err.Error(), Unknown: u.Unknown, Known: u.Known}
 	}
 	return Response{Code: CodeFailed, Error: err.Error()}
+}
+
+type noWaitKey struct{}
+
+// NoWait reports whether the request Do serves asked not to wait
+// (Request.NoWait): Do should then check its names, set the action going
+// and return at once.
+func NoWait(ctx context.Context) bool {
+	v, _ := ctx.Value(noWaitKey{}).(bool)
+	return v
 }

@@ -32,11 +32,13 @@ const (
 	EventRebuildFailed                  // the build failed, the old run keeps going: Err, Running
 	EventRebuilt                        // a new binary replaces the run: Binary, Key, Took, Msg (what changed)
 	EventIdle                           // watch: the program ended and is not restarted before the next good build: Code
+	EventHeld                           // Stop: the run is gone and none starts before Start: Run, PID (of the stopped run, if one ran)
+	EventEnded                          // Run is over: nothing more runs (Status says how it ended)
 )
 
 var eventNames = [...]string{"progress", "progress done", "warning", "built", "started", "ready", "not ready",
 	"exited", "backoff", "stopping", "gave up", "start failed", "timed out", "watching", "change ignored",
-	"rebuilding", "rebuild failed", "rebuilt", "idle"}
+	"rebuilding", "rebuild failed", "rebuilt", "idle", "held", "ended"}
 
 func (k EventKind) String() string {
 	if k >= 0 && int(k) < len(eventNames) {
@@ -84,6 +86,8 @@ func fromRunner(e runner.Event) (Event, bool) {
 		ev.Kind = EventGaveUp
 	case runner.EventStartFailed:
 		ev.Kind, ev.Err = EventStartFailed, e.Err
+	case runner.EventHeld:
+		ev.Kind = EventHeld
 	default:
 		return ev, false
 	}

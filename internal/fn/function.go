@@ -28,6 +28,8 @@ type Function struct {
 	sup     *runner.Supervisor // the current supervisor, once there is one
 	stopSig syscall.Signal     // SetStopSignal, applied to every supervisor
 	killed  bool
+
+	st status // for Status, kept by emit
 }
 
 // New validates cfg and returns a Function. It does no I/O: every error a
@@ -73,11 +75,12 @@ func New(cfg Config) (*Function, error) {
 func (f *Function) Name() string { return f.name.Load().(string) }
 
 func (f *Function) emit(e Event) {
-	if f.cfg.OnEvent == nil {
-		return
-	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
+	}
+	f.st.event(e)
+	if f.cfg.OnEvent == nil {
+		return
 	}
 	if e.Name == "" {
 		e.Name = f.Name()
@@ -103,8 +106,8 @@ func (f *Function) onRunner(name string, also func(Event)) func(runner.Event) {
 
 // Run fetches, builds and supervises (or watches) the function until it
 // ends or ctx is done, and says how it ended. Call it once.
-func (f *Function) Run(ctx context.Context) Result {
-	var res Result
+func (f *Function) Run(ctx context.Context) (res Result) {
+	defer func() { f.ended(&res) }()
 	opts := f.cfg.Runner
 	if f.src == nil {
 		res.Source, res.Binary = f.cfg.Program, f.cfg.Program
@@ -152,9 +155,11 @@ func (f *Function) Prepare(ctx context.Context) error {
 	if f.src == nil || f.prep != nil {
 		return nil
 	}
+	f.setState(StateFetching)
 	if err := f.src.fetch(ctx); err != nil {
 		return err
 	}
+	f.setState(StateBuilding)
 	b, release, err := f.src.buildPinned(ctx)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime"
 	"slices"
@@ -56,6 +57,9 @@ type Options struct {
 	Logger   *slog.Logger // fetch, build and runner log lines
 	Colors   []string     // name colours, one per entry in turn; none: the runner's default
 	PortBase int          // a Procfile's first PORT; 0 means DefaultPortBase
+	// LogFile, if set, gives the writer of each function's log file
+	// (runner.Options.LogFile) by its name (api, api.2); nil means none.
+	LogFile func(name string) io.Writer
 	// OnEvent observes every function (e.Name is the entry, or api.2 for a
 	// replica) and the system's own steps (Event.System). Safe for
 	// concurrent use; must not block.
@@ -168,6 +172,13 @@ func New(file *File, names []string, opts Options) (*System, error) {
 			s.observe(u, k, &cfgs[k])
 			if opts.Smoke {
 				cfgs[k].Runner.OnLine = func(_ runner.Stream, line []byte) { u.out.Add(line) }
+			}
+			if opts.LogFile != nil {
+				name := cfgs[k].Runner.Name
+				if name == "" {
+					name = e.Name
+				}
+				cfgs[k].Runner.LogFile = opts.LogFile(name)
 			}
 			f, err := fn.New(cfgs[k])
 			if err != nil {
