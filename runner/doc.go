@@ -30,6 +30,14 @@
 // cgroup v2 of its own where one is writable and delegated, else the
 // supervising process is a child subreaper that adopts, tracks and reaps
 // them (see contain_linux.go).
+//
+// Socket activation: Options.Listeners, listening sockets the caller binds
+// once, are passed to every run with the systemd protocol (fds 3, 4, ...,
+// LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID), so connections wait in the
+// kernel's backlog while no run is alive. A run with listeners is started
+// through a shim that execs the program in place (same pid); every binary
+// that links this package contains it (package internal/shim), so by
+// default the running binary is the shim (see listen.go).
 // OnEvent is called synchronously from the goroutine running Run. OnLine and
 // the writes to Stdout, Stderr and LogFile are made from per-stream reader
 // goroutines, serialised by one mutex, so they are never concurrent with

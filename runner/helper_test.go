@@ -182,6 +182,10 @@ func helperMain(mode string, args []string) int {
 			time.Sleep(d)
 		}
 		return 1
+	case "listen": // check the socket-activation protocol (names args[0]), answer one connection on fds 3 and 4
+		return listenHelper(arg(0))
+	case "fds": // print "fds" and the targets of the open descriptors
+		return fdsHelper()
 	default:
 		fmt.Fprintf(os.Stderr, "unknown helper mode %q\n", mode)
 		return 97

@@ -164,6 +164,22 @@ type Options struct {
 	BeforeStart func(ctx context.Context, run int, path string) (string, error)
 
 	Rand func() float64 // jitter source in [0,1); nil means math/rand/v2
+
+	// Listeners are passed to every run (socket activation, the systemd
+	// protocol): the program gets them as fds 3, 4, ... in this order, with
+	// LISTEN_FDS=n, LISTEN_FDNAMES=name1:name2... and LISTEN_PID set to its
+	// own pid; inherited values of the three are removed from its
+	// environment. Only the program gets them: the Files stay close-on-exec
+	// in this process, and the runner never closes them. Without Listeners
+	// nothing of this applies and no shim is used. See listen.go.
+	Listeners []Listener
+	// Shim is the executable that starts a run with Listeners, as
+	// "Shim ShimArg PROGRAM ARGS...": it sets LISTEN_PID to its own pid and
+	// execs PROGRAM in place, keeping the pid (see package internal/shim;
+	// every binary that links this package can serve). It should be an
+	// absolute path. "" means the running binary (/proc/self/exe on Linux,
+	// os.Executable elsewhere). Unused without Listeners.
+	Shim string
 }
 
 // withDefaults validates o and returns a copy with defaults filled in.
@@ -200,6 +216,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Format < FormatText || o.Format > FormatRaw {
 		errs = append(errs, fmt.Errorf("unknown output format %d", int(o.Format)))
+	}
+	errs = append(errs, checkListeners(o.Listeners)...)
+	if len(o.Listeners) > 0 && o.Shim == "" {
+		if o.Shim, err = defaultShim(); err != nil {
+			errs = append(errs, fmt.Errorf("listen shim: %w", err))
+		}
 	}
 	if len(errs) > 0 {
 		return o, fmt.Errorf("runner options: %w", errors.Join(errs...))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -43,6 +44,7 @@ type proc struct {
 
 	outR, errR       *os.File
 	outDone, errDone chan struct{} // closed when each reader is finished
+	idle             atomic.Int64  // set by drain: the longest wait for more output, in ns
 }
 
 // pumps holds the per-stream state reused across runs.
@@ -62,9 +64,21 @@ func newPumps(o *Options) *pumps {
 }
 
 // startProc starts path with the options' arguments and environment,
-// contained by c. The caller must eventually wait for p.done, call p.drain
-// and release c.
-func startProc(path string, o *Options, pp *pumps, c *contain) (*proc, error) {
+// contained by c, and through the shim with the sockets of l if l is not
+// nil. The caller must eventually wait for p.done, call p.drain and
+// release c.
+func startProc(path string, o *Options, pp *pumps, l *listenSet, c *contain) (*proc, error) {
+	var socks []*os.File
+	if l != nil {
+		if err := checkExecutable(path, o.Dir); err != nil {
+			return nil, err
+		}
+		var err error
+		if socks, err = l.dup(); err != nil {
+			return nil, err
+		}
+		defer closeFiles(socks) // the child has its copies once started
+	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -90,6 +104,9 @@ func startProc(path string, o *Options, pp *pumps, c *contain) (*proc, error) {
 			Stderr:      errW,
 			SysProcAttr: sysProcAttr(),
 		}
+		if l != nil {
+			l.setup(cmd, args, o.Env, socks)
+		}
 		if _, ok := o.Stdin.(*os.File); !ok && o.Stdin != nil {
 			// exec copies a non-file Stdin in a goroutine that Wait joins;
 			// do not let a blocked reader hold the exit up.
@@ -110,8 +127,8 @@ func startProc(path string, o *Options, pp *pumps, c *contain) (*proc, error) {
 		outDone: make(chan struct{}), errDone: make(chan struct{}),
 	}
 	go p.wait()
-	go pump(outR, pp.out, pp.outBuf, p.outDone)
-	go pump(errR, pp.err, pp.errBuf, p.errDone)
+	go pump(outR, pp.out, pp.outBuf, p.outDone, &p.idle)
+	go pump(errR, pp.err, pp.errBuf, p.errDone, &p.idle)
 	return p, nil
 }
 
@@ -153,11 +170,16 @@ func (p *proc) wait() {
 
 // pump copies one stream into its line writer until EOF or the read
 // deadline set by drain.
-func pump(f *os.File, w *lineWriter, buf []byte, done chan<- struct{}) {
+func pump(f *os.File, w *lineWriter, buf []byte, done chan<- struct{}, idle *atomic.Int64) {
 	for {
 		n, err := f.Read(buf)
 		if n > 0 {
 			w.Write(buf[:n])
+			if d := idle.Load(); d > 0 {
+				// Draining: what is still in the pipe is read to the end,
+				// however slowly; only a pipe without output stops it.
+				f.SetReadDeadline(time.Now().Add(time.Duration(d)))
+			}
 		}
 		if err != nil {
 			break
@@ -168,10 +190,13 @@ func pump(f *os.File, w *lineWriter, buf []byte, done chan<- struct{}) {
 	close(done)
 }
 
-// drain waits until both streams reached EOF, at most d; then it stops the
-// readers, which deliver what they have, and waits for them. Call it once
-// the group is gone.
+// drain waits until both streams reached EOF; a stream that stays without
+// output for d (a descendant that escaped the group holds it open) is
+// stopped, its reader delivering what it has. Output that keeps coming is
+// read to the end, so a slow reader on a loaded machine loses no line of
+// a program that has exited. Call it once the group is gone.
 func (p *proc) drain(d time.Duration) {
+	p.idle.Store(int64(d))
 	deadline := time.Now().Add(d)
 	p.outR.SetReadDeadline(deadline)
 	p.errR.SetReadDeadline(deadline)

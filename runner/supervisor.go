@@ -39,10 +39,11 @@ containment is released.
 // Supervisor runs one program according to its Options. Create it with
 // New. See the package documentation for the concurrency contract.
 type Supervisor struct {
-	opts  Options
-	log   eventLog
-	pumps *pumps
-	rand  func() float64
+	opts   Options
+	log    eventLog
+	pumps  *pumps
+	listen *listenSet // nil without Options.Listeners
+	rand   func() float64
 
 	mu   sync.Mutex
 	path string    // guarded by mu; changed by Replace and BeforeStart
@@ -80,6 +81,7 @@ func New(opts Options) (*Supervisor, error) {
 		opts:      o,
 		log:       eventLog{log: logger, name: o.Name, every: o.LogEveryEvent},
 		pumps:     newPumps(&o),
+		listen:    newListenSet(&o),
 		rand:      r,
 		path:      o.Path,
 		restartCh: make(chan struct{}, 1),
@@ -280,7 +282,7 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 		}
 		s.pumps.setRun(run) // the last run's readers are done (drain): logrecord.go
 		c := newContain(s.noCgroup)
-		p, err := startProc(path, &s.opts, s.pumps, c)
+		p, err := startProc(path, &s.opts, s.pumps, s.listen, c)
 		if err != nil {
 			c.release()
 			st.StartErr = err

@@ -4,18 +4,23 @@
 //
 //	GET /?name=Ada  →  {"greeting":"Hello, Ada!","pid":1234}
 //
-// The port comes from -port, else $PORT, else 8080.
+// The port comes from -port, else $PORT, else 8080. Under
+// `fnrun run -r --listen ADDR` it uses the socket fnrun holds instead (the
+// systemd protocol: LISTEN_FDS, LISTEN_PID), so no call is refused while
+// the next process starts.
 package main
 
 import (
-	"context"
+	"bufio"
+	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 )
 
@@ -34,44 +39,64 @@ func run() error {
 	flag.StringVar(&port, "port", port, "TCP port to listen on (env PORT)")
 	flag.Parse()
 
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	ln, err := inherited()
+	if ln == nil && err == nil {
+		ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Printf("listening on %s (pid %d)\n", ln.Addr(), os.Getpid())
+	defer ln.Close()
+	// One call, then exit. The connections are taken one at a time, and
+	// only until a request has been answered: the calls queued behind it
+	// (on a socket fnrun holds, shared by every run) wait for the next
+	// process. A connection that sends no request (a port probe) is not
+	// the call.
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		if greet(c) {
+			return nil
+		}
+	}
+}
 
-	served := make(chan struct{})
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second}
-	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		name := r.URL.Query().Get("name")
-		if name == "" {
-			name = "world"
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Connection", "close")
-		json.NewEncoder(w).Encode(map[string]any{
-			"greeting": "Hello, " + name + "!",
-			"pid":      os.Getpid(),
-		})
-		fmt.Printf("greeted %q\n", name)
-		select {
-		case <-served:
-		default:
-			close(served)
-		}
-	})
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case <-served:
-	case err := <-errc:
-		return err
+// greet answers the request on c, if c carries one, and closes c.
+func greet(c net.Conn) bool {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	r, err := http.ReadRequest(bufio.NewReader(c))
+	if err != nil {
+		return false
 	}
-	// Shutdown lets the response in flight finish, then closes the listener.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	name := r.URL.Query().Get("name")
+	if name == "" {
+		name = "world"
 	}
-	return nil
+	body, _ := json.Marshal(map[string]any{"greeting": "Hello, " + name + "!", "pid": os.Getpid()})
+	body = append(body, '\n')
+	resp := &http.Response{StatusCode: http.StatusOK, ProtoMajor: 1, ProtoMinor: 1, Close: true,
+		Header: http.Header{"Content-Type": {"application/json"}}, ContentLength: int64(len(body)),
+		Body: io.NopCloser(bytes.NewReader(body))}
+	if err := resp.Write(c); err != nil {
+		return false
+	}
+	fmt.Printf("greeted %q\n", name)
+	return true
+}
+
+// inherited returns the listening socket handed over by a supervisor with
+// the systemd protocol (fd 3, LISTEN_FDS and LISTEN_PID naming this
+// process), or nil when there is none. go-systemd's activation.Listeners
+// does the same for any number of sockets.
+func inherited() (net.Listener, error) {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) || os.Getenv("LISTEN_FDS") == "" {
+		return nil, nil
+	}
+	f := os.NewFile(3, "listen")
+	defer f.Close() // FileListener made its own copy
+	return net.FileListener(f)
 }

@@ -37,6 +37,7 @@ var benchmarks = []benchmark{
 	{"watch", benchWatch},
 	{"up", benchUp},
 	{"control", benchControl},
+	{"listen", benchListen},
 }
 
 func benchNames() string {

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +91,8 @@ func TestScripts(t *testing.T) {
 			"freeport":   cmdFreeport,
 			"runpath":    cmdRunpath,
 			"pidof":      cmdPidof,
+			"calls":      cmdCalls,
+			"expand":     cmdExpand,
 		},
 	})
 }
@@ -372,4 +377,55 @@ func cmdPidof(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Fatalf("pidof: no running function %s in %s", args[1], args[0])
+}
+
+// calls N URL OUT: N sequential GET requests to URL (http://HOST:PORT/PATH
+// or unix:///SOCK/PATH), each with a fresh connection; every one must be
+// answered with 200 (a refused or failed call fails the command). The
+// bodies are appended to OUT, one line each.
+func cmdCalls(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: calls N URL OUT")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("calls: bad count %q", args[0])
+	}
+	url := args[1]
+	tr := &http.Transport{DisableKeepAlives: true}
+	if rest, ok := strings.CutPrefix(url, "unix://"); ok {
+		sock, path, _ := strings.Cut(rest, ".sock")
+		sock += ".sock"
+		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		}
+		url = "http://unix" + path
+	}
+	client := &http.Client{Transport: tr, Timeout: waitLimit}
+	out, err := os.OpenFile(ts.MkAbs(args[2]), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	ts.Check(err)
+	defer out.Close()
+	for i := 1; i <= n; i++ {
+		resp, err := client.Get(url)
+		if err != nil {
+			ts.Fatalf("calls: call %d of %d: %v", i, n, err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			ts.Fatalf("calls: call %d of %d: status %d, %v", i, n, resp.StatusCode, err)
+		}
+		fmt.Fprintln(out, strings.TrimSpace(string(body)))
+	}
+}
+
+// expand SRC DST: writes SRC to DST with $VAR and ${VAR} replaced by the
+// script's environment (for files that need a port chosen at run time).
+func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: expand SRC DST")
+	}
+	out := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(out), 0o644))
 }

@@ -48,7 +48,7 @@ func superviseFlags() []cli.Flag {
 			Usage: "run the program in `DIR`"},
 		&cli.StringFlag{Name: "name", Category: catOutput, EnvVars: envVar("NAME"),
 			Usage: "`NAME` used as the output prefix (default: the program's name)"},
-	}, outputFlags()...)
+	}, append(listenFlags(), outputFlags()...)...)
 }
 
 // outputFlags are how the program's output is written (run, exec, up).

@@ -107,7 +107,7 @@ show as "fnrun: ...". With several NAMEs the lines are merged in time order and
 prefixed "NAME | ".
 
 NAME is looked up in every instance (an instance is named after its fnrun.yaml's
-directory, or --name); INSTANCE/NAME names one. A replica is NAME.2 etc.
+directory, or --instance); INSTANCE/NAME names one. A replica is NAME.2 etc.
 
 Exit codes: 0 done (also after Ctrl-C with -f); 1 no log by that name, or no
 previous run for --previous; 2 usage; 125 the log files could not be read.

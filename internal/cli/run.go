@@ -11,6 +11,7 @@ import (
 
 	"github.com/fnrun/fnrun/fetch"
 	"github.com/fnrun/fnrun/internal/fn"
+	"github.com/fnrun/fnrun/internal/system"
 )
 
 func runCommand(env *appEnv) *cli.Command {
@@ -107,8 +108,29 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 	if _, err := env.logFilesFor(c, name, env.detached != nil); err != nil {
 		return err
 	}
+	replicas := c.Int("replicas")
+	if replicas < 1 {
+		return usageError("--replicas must be at least 1")
+	}
+	if replicas > 1 {
+		for _, f := range []string{"smoke", "report", "watch"} {
+			if hasFlag(c, f) && c.IsSet(f) {
+				return usageError("--replicas cannot be combined with --%s", f)
+			}
+		}
+	}
 	if c.Bool("detach") && env.detached == nil {
 		return env.detach(c, name)
+	}
+	hd, err := env.hold(c.StringSlice("listen"), c.StringSlice("proxy"), c.Int("backlog"))
+	if err != nil {
+		env.detached.fail(err)
+		return err
+	}
+	defer hd.close()
+	cfg.Runner.Listeners = hd.set.Listeners()
+	if replicas > 1 {
+		return env.runReplicas(c, cfg, def, name, chosen, replicas)
 	}
 	h := &fnHandler{env: env, cmd: c.Command.Name}
 	name, closeCtl, err := env.serve(c, name, chosen, true, h)
@@ -151,6 +173,57 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 	res := f.Run(c.Context)
 	st.res = &res
 	err = resultError(c.Context, env.verbose, cfg, res)
+	env.detached.fail(err)
+	return err
+}
+
+// runReplicas runs cfg as replicas copies, as `up` runs an entry with
+// replicas: NAME.1 ... NAME.N, one build, each supervised on its own.
+func (env *appEnv) runReplicas(c *cli.Context, cfg fn.Config, def, name string, chosen bool, replicas int) error {
+	h := &sysHandler{env: env}
+	name, closeCtl, err := env.serve(c, name, chosen, true, h)
+	if err != nil {
+		env.detached.fail(err)
+		return err
+	}
+	defer closeCtl()
+	logs, _ := env.logFilesFor(c, name, env.detached != nil)
+	defer logs.close()
+	opts := system.Options{Logger: env.log, ReadyTimeout: c.Duration("ready-timeout")}
+	if logs != nil {
+		opts.LogFile = logs.writer
+		env.detached.named(name, logs.dir)
+	}
+	if env.detached != nil {
+		cfg.Runner.Stdout, cfg.Runner.Stderr = io.Discard, io.Discard
+	}
+	render := env.render(env.progress(c))
+	cfg.OnEvent = nil // the system's observer takes over
+	opts.OnEvent = func(e system.Event) {
+		if e.System == 0 {
+			logs.event(e.Event)
+			render(e.Event)
+		} else {
+			env.log.Info(e.Msg)
+		}
+		if sys := h.sys.Load(); sys != nil && env.detached != nil {
+			var sts []fn.Status
+			var names []string
+			for _, s := range sys.Status() {
+				sts, names = append(sts, s.Status), append(names, s.Name)
+			}
+			env.detached.check(sts, names)
+		}
+	}
+	sys, err := system.NewFunction(sanitizeInstance(def), cfg, replicas, opts)
+	if err != nil {
+		env.detached.fail(err)
+		return usageError("%v", err)
+	}
+	h.sys.Store(sys)
+	env.sig.attach(sys)
+	res := sys.Run(c.Context)
+	err = upResult(c, env.verbose, res)
 	env.detached.fail(err)
 	return err
 }

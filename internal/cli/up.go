@@ -11,6 +11,7 @@ import (
 
 	"github.com/fnrun/fnrun/internal/fn"
 	"github.com/fnrun/fnrun/internal/system"
+	"github.com/fnrun/fnrun/runner"
 )
 
 // DefaultUpFile is the file `fnrun up` reads when -f is not given.
@@ -141,6 +142,25 @@ func (env *appEnv) upAction(c *cli.Context, st *upReport) error {
 			return usageError("%v", err) // said here, not in the background
 		}
 		return env.detach(c, name)
+	}
+	entries, err := file.Select(c.Args().Slice())
+	if err != nil {
+		return usageError("%v", err)
+	}
+	for _, e := range entries {
+		if len(e.Listen) == 0 && len(e.Proxy) == 0 {
+			continue
+		}
+		hd, err := env.hold(e.Listen, e.Proxy, e.Backlog)
+		if err != nil {
+			env.detached.fail(err)
+			return fmt.Errorf("%s: %w", e.Name, err)
+		}
+		defer hd.close()
+		if opts.Listeners == nil {
+			opts.Listeners = map[string][]runner.Listener{}
+		}
+		opts.Listeners[e.Name] = hd.set.Listeners()
 	}
 	h := &sysHandler{env: env}
 	name, closeCtl, err := env.serve(c, name, chosen, false, h)

@@ -1,11 +1,13 @@
 // Command demo is what `make demo` runs: it starts
 //
-//	fnrun run -r ./examples/greeter -- -port PORT
+//	fnrun run -r --listen 127.0.0.1:PORT ./examples/greeter
 //
-// calls the greeter a few times (each answer comes from a fresh process: the
-// greeter serves one request and exits, fnrun restarts it), then stops fnrun
-// with Ctrl-C (SIGINT) and checks that it ended cleanly. It exits 0 on
-// success, so it doubles as a smoke test of the README's first command.
+// calls the greeter back to back (each answer comes from a fresh process:
+// the greeter serves one request and exits, fnrun restarts it, and the
+// socket fnrun holds keeps the calls waiting meanwhile: none is refused),
+// then stops fnrun with Ctrl-C (SIGINT) and checks that it ended cleanly. It
+// exits 0 on success, so it doubles as a smoke test of the README's first
+// command.
 package main
 
 import (
@@ -33,14 +35,15 @@ func main() {
 
 func run() error {
 	fnrun := flag.String("fnrun", "bin/fnrun", "the fnrun binary")
-	calls := flag.Int("calls", 3, "how many requests to send")
+	calls := flag.Int("calls", 20, "how many requests to send, back to back")
 	flag.Parse()
 
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
-	args := []string{"run", "-r", "./examples/greeter", "--", "-port", strconv.Itoa(port)}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	args := []string{"run", "-r", "--listen", addr, "./examples/greeter"}
 	fmt.Printf("$ %s %s\n", *fnrun, strings.Join(args, " "))
 	cmd := exec.Command(*fnrun, args...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
@@ -51,13 +54,22 @@ func run() error {
 	go func() { done <- cmd.Wait() }()
 	defer cmd.Process.Kill()
 
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{DisableKeepAlives: true}} // the first call waits for the build
 	pids := map[float64]bool{}
-	for _, name := range []string{"Ada", "Grace", "Ken", "Rob", "Robert"}[:min(*calls, 5)] {
-		url := fmt.Sprintf("http://127.0.0.1:%d/?name=%s", port, name)
-		body, err := getWithRetry(client, url, done)
+	// fnrun binds the socket before it builds: once it is bound, even the
+	// first call waits for the build rather than being refused.
+	if err := awaitBound(addr, done); err != nil {
+		return err
+	}
+	names := []string{"Ada", "Grace", "Ken", "Rob", "Robert"}
+	refused := 0
+	for i := range *calls {
+		url := fmt.Sprintf("http://%s/?name=%s", addr, names[i%len(names)])
+		body, err := get(client, url)
 		if err != nil {
-			return err
+			refused++
+			fmt.Printf("GET %s: %v\n", url, err)
+			continue
 		}
 		var g struct {
 			Greeting string  `json:"greeting"`
@@ -67,13 +79,17 @@ func run() error {
 			return fmt.Errorf("bad answer %q: %v", body, err)
 		}
 		pids[g.PID] = true
-		fmt.Printf("GET %s\n%s", url, body)
+		if i < 3 {
+			fmt.Printf("GET %s\n%s", url, body)
+		}
 	}
-	if len(pids) != min(*calls, 5) {
+	fmt.Printf("%d calls back to back: %d answered by %d processes, %d refused\n", *calls, *calls-refused, len(pids), refused)
+	if refused > 0 {
+		return fmt.Errorf("%d of %d calls refused", refused, *calls)
+	}
+	if len(pids) != *calls {
 		return fmt.Errorf("%d answers came from %d processes, want one process per request", *calls, len(pids))
 	}
-	fmt.Printf("%d requests, %d processes: one fresh process per request\n", *calls, len(pids))
-
 	fmt.Println("$ kill -INT fnrun   # Ctrl-C: graceful stop")
 	cmd.Process.Signal(syscall.SIGINT)
 	select {
@@ -89,29 +105,38 @@ func run() error {
 	}
 }
 
-// getWithRetry waits for the greeter to listen (the first run builds it, and
-// between requests fnrun restarts it) and returns the answer's body.
-func getWithRetry(c *http.Client, url string, done <-chan error) ([]byte, error) {
-	deadline := time.Now().Add(2 * time.Minute)
-	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 200*time.Millisecond) {
+// awaitBound waits until fnrun has bound addr (a connect succeeds).
+func awaitBound(addr string, done <-chan error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
 		select {
 		case err := <-done:
-			return nil, fmt.Errorf("fnrun exited early: %v", err)
+			return fmt.Errorf("fnrun exited early: %v", err)
 		default:
 		}
-		resp, err := c.Get(url)
-		if err == nil {
-			body, rerr := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if rerr == nil && resp.StatusCode == http.StatusOK {
-				return body, nil
-			}
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("no answer from %s: %v", url, err)
+			return fmt.Errorf("fnrun did not bind %s within 30s", addr)
 		}
 		time.Sleep(delay)
 	}
+}
+
+// get returns the body of a 200 answer to url.
+func get(c *http.Client, url string) ([]byte, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("status %s", resp.Status)
+	}
+	return body, err
 }
 
 func freePort() (int, error) {

@@ -37,19 +37,31 @@ type checker struct {
 
 	mu        sync.Mutex
 	waiting   string        // the check the current run waits on, and its last result
-	matched   chan struct{} // closed when a line matched Log
+	matched   chan struct{} // closed when a line matched Log; nil between runs
 	isMatch   bool
+	early     bool // a line matched before the run's EventStarted came
 	cancelRun context.CancelFunc
 }
 
 // line sees every line of output; it is installed only when Log is set.
+//
+// A run's output is read from the moment it starts, before its
+// EventStarted reaches the checker, and the previous run's output is all
+// delivered before its EventExited: so a line seen between runs (matched
+// nil) belongs to the run about to be announced, and a match then counts
+// for it.
 func (c *checker) line(_ runner.Stream, line []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cfg.Log != nil && !c.isMatch && c.matched != nil && c.cfg.Log.Match(line) {
-		c.isMatch = true
-		close(c.matched)
+	if c.cfg.Log == nil || c.isMatch || c.early || !c.cfg.Log.Match(line) {
+		return
 	}
+	if c.matched == nil {
+		c.early = true
+		return
+	}
+	c.isMatch = true
+	close(c.matched)
 }
 
 func (c *checker) event(e Event) {
@@ -58,6 +70,10 @@ func (c *checker) event(e Event) {
 	switch e.Kind {
 	case EventStarted:
 		c.matched, c.isMatch = make(chan struct{}), false
+		if c.early {
+			c.early, c.isMatch = false, true
+			close(c.matched)
+		}
 		ctx, cancel := context.WithCancel(c.ctx)
 		c.cancelRun = cancel
 		go c.check(ctx, e.Run, e.Time, c.matched)
@@ -65,6 +81,7 @@ func (c *checker) event(e Event) {
 		if c.cancelRun != nil {
 			c.cancelRun()
 		}
+		c.matched, c.isMatch, c.early = nil, false, false
 	}
 }
 

@@ -33,6 +33,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fnrun/fnrun/fetch"
+	"github.com/fnrun/fnrun/internal/listen"
+	"github.com/fnrun/fnrun/internal/proxy"
 )
 
 // FileError is a mistake in a system file, at a line of it.
@@ -132,7 +134,7 @@ func (l *loader) yamlErr(err error) {
 // The keys of each mapping, in the order the help lists them.
 var (
 	topKeys     = []string{"functions", "env"}
-	entryKeys   = []string{"source", "command", "args", "env", "env_file", "dir", "restart", "max_restarts", "backoff", "stop", "ready", "watch", "replicas", "depends_on", "on_failure", "restart_dependants", "tags", "ldflags", "race", "build_flags"}
+	entryKeys   = []string{"source", "command", "args", "env", "env_file", "dir", "restart", "max_restarts", "backoff", "stop", "ready", "watch", "replicas", "depends_on", "on_failure", "restart_dependants", "tags", "ldflags", "race", "build_flags", "listen", "backlog", "proxy"}
 	backoffKeys = []string{"initial", "max", "reset"}
 	stopKeys    = []string{"signal", "timeout"}
 	readyKeys   = []string{"url", "tcp", "log", "timeout"}
@@ -295,6 +297,22 @@ func (l *loader) entry(p pair) *Entry {
 			e.Watch = l.bool(kp, key)
 		case "replicas":
 			e.Replicas = l.wholeNumber(kp, key, 1)
+		case "listen":
+			e.Listen = l.list(kp, key)
+			for _, a := range e.Listen {
+				if _, err := listen.Parse(a); err != nil {
+					l.errf(kp.key.Line, "listen: %v", err)
+				}
+			}
+		case "backlog":
+			e.Backlog = l.wholeNumber(kp, key, 1)
+		case "proxy":
+			e.Proxy = l.list(kp, key)
+			for _, a := range e.Proxy {
+				if _, _, err := proxy.ParseSpec(a); err != nil {
+					l.errf(kp.key.Line, "proxy: %v", err)
+				}
+			}
 		case "depends_on":
 			e.DependsOn = l.dependsOn(kp, e)
 		case "on_failure":

@@ -170,7 +170,7 @@ func TestLoad_errors(t *testing.T) {
 		{"unknown top key listed", head + "version: 3\n", `fnrun.yaml:4: unknown key "version" (valid keys: functions, env)`},
 		{"unknown key suggested", head + "    restrat: always\n", `fnrun.yaml:4: unknown key "restrat" (did you mean restart?)`},
 		{"unknown key alias", head + "    working_dir: /tmp\n", `fnrun.yaml:4: unknown key "working_dir" (did you mean dir?)`},
-		{"unknown key listed", head + "    image: x\n", `fnrun.yaml:4: unknown key "image" (valid keys: source, command, args, env, env_file, dir, restart, max_restarts, backoff, stop, ready, watch, replicas, depends_on, on_failure, restart_dependants, tags, ldflags, race, build_flags)`},
+		{"unknown key listed", head + "    image: x\n", `fnrun.yaml:4: unknown key "image" (valid keys: source, command, args, env, env_file, dir, restart, max_restarts, backoff, stop, ready, watch, replicas, depends_on, on_failure, restart_dependants, tags, ldflags, race, build_flags, listen, backlog, proxy)`},
 		{"unknown nested key", head + "    backoff: {inital: 1s}\n", `fnrun.yaml:4: backoff: unknown key "inital" (did you mean initial?)`},
 		{"unknown ready key", head + "    ready: {http: x}\n", `fnrun.yaml:4: ready: unknown key "http" (valid keys: url, tcp, log, timeout)`},
 		{"merge key", head + "  b:\n    <<: {source: .}\n", "fnrun.yaml:4: b: want a source (or a command)\nfnrun.yaml:5: merge keys (<<) are not supported"},

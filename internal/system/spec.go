@@ -34,6 +34,10 @@ type Entry struct {
 	Watch       bool
 	Replicas    int // 0 means 1
 
+	Listen  []string // [NAME=]ADDR sockets fnrun holds and hands to every run (listen.Parse)
+	Backlog int      // of the Listen sockets; 0: the system's maximum
+	Proxy   []string // PUBLIC=PRIVATE: fnrun accepts on PUBLIC and forwards to the program at PRIVATE
+
 	DependsOn         []Dependency // in file order
 	OnFailure         string       // "" (keep going) | "stop-all"
 	RestartDependants bool

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,6 +62,10 @@ type Options struct {
 	// LogFile, if set, gives the writer of each function's log file
 	// (runner.Options.LogFile) by its name (api, api.2); nil means none.
 	LogFile func(name string) io.Writer
+	// Listeners are the held sockets of each entry (listen: in the file),
+	// bound by the caller before the first start: every replica of the
+	// entry gets them (runner.Options.Listeners).
+	Listeners map[string][]runner.Listener
 	// OnEvent observes every function (e.Name is the entry, or api.2 for a
 	// replica) and the system's own steps (Event.System). Safe for
 	// concurrent use; must not block.
@@ -160,34 +166,76 @@ func New(file *File, names []string, opts Options) (*System, error) {
 		if err != nil {
 			return nil, &LineError{File: file.Path, Line: e.Line, Entry: e.Name, Err: err}
 		}
-		u := &unit{e: e, cfgs: cfgs,
-			started: make(chan struct{}), ready: make(chan struct{}), completed: make(chan struct{}), ended: make(chan struct{}),
-			settled:  make(chan struct{}),
-			nStarted: map[int]bool{}, nReady: map[int]bool{}, nSettled: map[int]bool{}, running: map[int]int{}, results: make([]fn.Result, len(cfgs))}
-		for _, d := range e.DependsOn {
-			u.deps = append(u.deps, byName[d.Name])
-			u.needs = append(u.needs, d.Condition)
-		}
-		for k := range cfgs {
-			s.observe(u, k, &cfgs[k])
-			if opts.Smoke {
-				cfgs[k].Runner.OnLine = func(_ runner.Stream, line []byte) { u.out.Add(line) }
-			}
-			if opts.LogFile != nil {
-				name := cfgs[k].Runner.Name
-				if name == "" {
-					name = e.Name
-				}
-				cfgs[k].Runner.LogFile = opts.LogFile(name)
-			}
-			f, err := fn.New(cfgs[k])
-			if err != nil {
-				return nil, &LineError{File: file.Path, Line: e.Line, Entry: e.Name, Err: err}
-			}
-			u.fns = append(u.fns, f)
+		u, err := s.addUnit(e, cfgs, byName)
+		if err != nil {
+			return nil, &LineError{File: file.Path, Line: e.Line, Entry: e.Name, Err: err}
 		}
 		byName[e.Name] = u
-		s.units = append(s.units, u)
+	}
+	return s, nil
+}
+
+// addUnit makes the functions of entry e from cfgs (one per replica) and
+// adds them to the system, after the entries it depends on (byName).
+func (s *System) addUnit(e *Entry, cfgs []fn.Config, byName map[string]*unit) (*unit, error) {
+	u := &unit{e: e, cfgs: cfgs,
+		started: make(chan struct{}), ready: make(chan struct{}), completed: make(chan struct{}), ended: make(chan struct{}),
+		settled:  make(chan struct{}),
+		nStarted: map[int]bool{}, nReady: map[int]bool{}, nSettled: map[int]bool{}, running: map[int]int{}, results: make([]fn.Result, len(cfgs))}
+	for _, d := range e.DependsOn {
+		u.deps = append(u.deps, byName[d.Name])
+		u.needs = append(u.needs, d.Condition)
+	}
+	for k := range cfgs {
+		s.observe(u, k, &cfgs[k])
+		if s.opts.Smoke {
+			cfgs[k].Runner.OnLine = func(_ runner.Stream, line []byte) { u.out.Add(line) }
+		}
+		if s.opts.LogFile != nil {
+			name := cfgs[k].Runner.Name
+			if name == "" {
+				name = e.Name
+			}
+			cfgs[k].Runner.LogFile = s.opts.LogFile(name)
+		}
+		if l := s.opts.Listeners[e.Name]; len(l) > 0 {
+			cfgs[k].Runner.Listeners = l
+		}
+		f, err := fn.New(cfgs[k])
+		if err != nil {
+			return nil, err
+		}
+		u.fns = append(u.fns, f)
+	}
+	s.units = append(s.units, u)
+	return u, nil
+}
+
+// NewFunction is a system of one function run as replicas copies (fnrun
+// run --replicas N): NAME.1 ... NAME.N, each with FNRUN_REPLICA=i, built
+// once, supervised each on its own, sharing cfg's listeners.
+func NewFunction(name string, cfg fn.Config, replicas int, opts Options) (*System, error) {
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = fn.DefaultReadyTimeout
+	}
+	e := &Entry{Name: name, Replicas: replicas}
+	s := &System{file: &File{}, opts: opts, crashed: make(chan crash, 1)}
+	s.width = len(name) + 1 + len(strconv.Itoa(replicas))
+	cfgs := make([]fn.Config, replicas)
+	for k := range cfgs {
+		c := cfg
+		c.Runner.Name = fmt.Sprintf("%s.%d", name, k+1)
+		c.Runner.Function = name
+		c.Runner.NameWidth = s.width
+		env := c.Runner.Env
+		if env == nil { // nil means fnrun's own
+			env = os.Environ()
+		}
+		c.Runner.Env = fn.MergeEnv(env, []string{"FNRUN_REPLICA=" + strconv.Itoa(k+1)})
+		cfgs[k] = c
+	}
+	if _, err := s.addUnit(e, cfgs, nil); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

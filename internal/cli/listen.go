@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fnrun/fnrun/internal/listen"
+	"github.com/fnrun/fnrun/internal/proxy"
+)
+
+/*
+Never refuse a call. --listen binds sockets before the first start and keeps
+them for fnrun's whole life; every run gets them as fds 3... with the systemd
+protocol (LISTEN_FDS, LISTEN_FDNAMES, LISTEN_PID), so connections made while
+the program restarts, backs off or is rebuilt wait in the kernel's backlog.
+--proxy does the same for programs that listen by themselves: fnrun accepts
+on PUBLIC and forwards each connection to PRIVATE once the current run
+accepts there. --replicas runs N copies that share the held sockets.
+*/
+
+func listenFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "listen", Category: catSupervise, EnvVars: envVar("LISTEN"),
+			Usage: "hold the socket `[NAME=]ADDR` (HOST:PORT, tcp://HOST:PORT, unix:///PATH) and hand it to every run (systemd's LISTEN_FDS): calls wait, never refused, while the program restarts (repeatable)"},
+		&cli.IntFlag{Name: "backlog", Category: catSupervise, EnvVars: envVar("BACKLOG"), DefaultText: "the system's maximum",
+			Usage: "the held sockets' backlog: how many connections wait while no run accepts"},
+		&cli.StringSliceFlag{Name: "proxy", Category: catSupervise, EnvVars: envVar("PROXY"),
+			Usage: "accept on PUBLIC and forward each connection to the program at PRIVATE (`PUBLIC=PRIVATE`), holding it while the program restarts (repeatable)"},
+		&cli.IntFlag{Name: "replicas", Value: 1, Category: catSupervise, EnvVars: envVar("REPLICAS"),
+			Usage: "run `N` copies, each supervised on its own (NAME.1 ...; FNRUN_REPLICA=i), sharing the --listen sockets"},
+	}
+}
+
+// held is what one fnrun holds for its programs: the bound sockets and the
+// running proxies.
+type held struct {
+	set     *listen.Set
+	proxies []net.Listener
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// hold binds the --listen sockets and starts the --proxy forwarders. A busy
+// address fails with ExitFnrun before anything starts.
+func (env *appEnv) hold(listens, proxies []string, backlog int) (*held, error) {
+	h := &held{}
+	var specs []listen.Spec
+	for _, a := range listens {
+		sp, err := listen.Parse(a)
+		if err != nil {
+			return nil, usageError("--listen %v", err)
+		}
+		specs = append(specs, sp)
+	}
+	if backlog < 0 {
+		return nil, usageError("--backlog must not be negative")
+	}
+	type pspec struct{ pub, priv proxy.Addr }
+	var ps []pspec
+	for _, a := range proxies {
+		pub, priv, err := proxy.ParseSpec(a)
+		if err != nil {
+			return nil, usageError("--proxy: %v", err)
+		}
+		ps = append(ps, pspec{pub, priv})
+	}
+	if len(specs) > 0 {
+		set, err := listen.Bind(specs, backlog)
+		if err != nil {
+			return nil, withCode(ExitFnrun, err)
+		}
+		h.set = set
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	for _, p := range ps {
+		ln, err := net.Listen(p.pub.Network, p.pub.Address)
+		if err != nil {
+			h.close()
+			if errors.Is(err, syscall.EADDRINUSE) {
+				err = fmt.Errorf("--proxy %s: the address is in use by another program", p.pub)
+			}
+			return nil, withCode(ExitFnrun, err)
+		}
+		h.proxies = append(h.proxies, ln)
+		px := &proxy.Proxy{Private: p.priv, MaxWait: 30 * time.Second, Logger: env.log}
+		h.wg.Go(func() { px.Serve(ctx, ln) })
+	}
+	return h, nil
+}
+
+// close stops the proxies and closes every held socket.
+func (h *held) close() {
+	if h == nil {
+		return
+	}
+	if h.cancel != nil {
+		h.cancel()
+	}
+	h.wg.Wait()
+	for _, l := range h.proxies {
+		l.Close()
+	}
+	h.set.Close()
+}
