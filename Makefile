@@ -4,14 +4,18 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/fnrun/fnrun/internal/cli.Version=$(VERSION)
 # urfave/cli's man/markdown generators (and blackfriday's init) are not used.
 TAGS := urfave_cli_no_docs
+# A static binary: no dynamic loader at each start (1.2 ms of every fnrun
+# start, and of every --listen run through the exec shim); fnrun needs no C.
+# Only for build and install: go test -race needs cgo.
+STATIC := CGO_ENABLED=0
 
 .PHONY: build install test unix-only bench demo fuzz lint clean
 
 build:
-	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fnrun
+	$(STATIC) $(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/fnrun
 
 install:
-	$(GO) install -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' ./cmd/fnrun
+	$(STATIC) $(GO) install -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' ./cmd/fnrun
 
 test: unix-only
 	$(GO) vet ./...

@@ -45,6 +45,10 @@ type Request struct {
 	// after the user's environment. Both are part of the cache key.
 	Flags []string
 	Env   []string
+	// Watch marks a build for a watch (`fnrun run --watch`): an entry it
+	// creates records it (Entry.Watch), and the watch removes it once
+	// superseded (Builder.Remove). Not part of the key: the binary is the same.
+	Watch bool
 }
 
 // Result is a built (or cached) binary.
@@ -62,6 +66,12 @@ type Result struct {
 	// it (see dirs.go). Nil for a remote source (Request.Identity set).
 	// Builder.Dirs computes the same list without building.
 	Dirs []string
+	// Inputs are the directories of the packages the program imports
+	// within Dirs, recorded when the entry was built (see inputs.go): a
+	// watcher asks Inputs.Matters whether a change can matter before it
+	// computes a key. Nil for a remote source and for an entry built
+	// before fnrun recorded them: then every change can matter.
+	Inputs *Inputs
 }
 
 // Builder builds packages into a cache directory. It is safe for concurrent
@@ -123,6 +133,12 @@ type meta struct {
 	SHA256   string    `json:"sha256,omitempty"`
 	Created  time.Time `json:"created"`
 	Manifest string    `json:"manifest"`
+	// Watch is set when the entry was built for a watch (Request.Watch);
+	// entries written before it existed read as false.
+	Watch bool `json:"watch,omitempty"`
+	// Inputs are the package directories of a local build (inputs.go);
+	// nil for a remote source and in entries written before it existed.
+	Inputs *metaInputs `json:"inputs,omitempty"`
 }
 
 // Build returns the cached binary for req, building it first on a miss. A
@@ -142,8 +158,14 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 		b.logger.Debug("build", "package", p.importPath, "key", p.key, "hit", hit, "duration", res.Duration)
 		return res, nil
 	}
-	if b.cached(ctx, p, final, res.Path, true) {
+	hit := func(m meta) (Result, error) {
+		if p.req.Identity == "" {
+			res.Inputs = resolveInputs(m.Inputs, p.trees)
+		}
 		return done(true)
+	}
+	if m, ok := b.cached(ctx, p, final, res.Path, true); ok {
+		return hit(m)
 	}
 	if p.facts.noGo {
 		return Result{}, ErrNoGo
@@ -160,11 +182,15 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 		return Result{}, err
 	}
 	defer unlock()
-	if b.cached(ctx, p, final, res.Path, false) { // built by someone else while we waited
-		return done(true)
+	if m, ok := b.cached(ctx, p, final, res.Path, false); ok { // built by someone else while we waited
+		return hit(m)
 	}
-	if err := b.buildEntry(ctx, p, final); err != nil {
+	m, err := b.buildEntry(ctx, p, final)
+	if err != nil {
 		return Result{}, err
+	}
+	if p.req.Identity == "" {
+		res.Inputs = resolveInputs(m.Inputs, p.trees)
 	}
 	return done(false)
 }
@@ -174,14 +200,14 @@ func entryDir(root, key string) string {
 }
 
 // buildEntry runs go build into a fresh temporary directory and renames it to
-// final. The caller holds the key's lock.
-func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
+// final, and returns the entry's meta. The caller holds the key's lock.
+func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) (meta, error) {
 	if b.opts.Progress != nil {
 		b.opts.Progress("building " + p.importPath)
 	}
 	tmp, err := cache.TempDir(b.root, "build-")
 	if err != nil {
-		return err
+		return meta{}, err
 	}
 	published := false
 	defer func() {
@@ -215,7 +241,7 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 	// whatever happens: an interrupted go command leaves its work directory.
 	work, err := goTmpDir(b.root, cmd.Env)
 	if err != nil {
-		return err
+		return meta{}, err
 	}
 	defer os.RemoveAll(work)
 	cmd.Env = append(cmd.Env, "GOTMPDIR="+work)
@@ -224,42 +250,49 @@ func (b *Builder) buildEntry(ctx context.Context, p *plan, final string) error {
 	b.logger.Debug("running go build", "dir", cmd.Dir, "args", args)
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("build %s: %w", p.importPath, context.Cause(ctx))
+			return meta{}, fmt.Errorf("build %s: %w", p.importPath, context.Cause(ctx))
 		}
-		return &Error{Package: p.importPath, Cmd: append([]string{"go"}, args...), Dir: cmd.Dir, Output: output.String(), Err: err}
+		return meta{}, &Error{Package: p.importPath, Cmd: append([]string{"go"}, args...), Dir: cmd.Dir, Output: output.String(), Err: err}
 	}
 
 	m := meta{Key: p.key, Source: p.req.Source, Package: p.importPath, Binary: p.name,
-		Created: time.Now().UTC(), Manifest: p.manifest}
+		Created: time.Now().UTC(), Manifest: p.manifest, Watch: p.req.Watch}
+	if p.req.Identity == "" {
+		// After the key's hash: an edit the scan sees but the hash did not
+		// changes the key, so the watcher rebuilds (inputs.go).
+		if rec, ok := scanInputs(p); ok {
+			m.Inputs = rec
+		}
+	}
 	if err := sealBinary(out, &m); err != nil {
-		return fmt.Errorf("build %s: %w", p.importPath, err)
+		return meta{}, fmt.Errorf("build %s: %w", p.importPath, err)
 	}
 	if err := writeMeta(tmp, m); err != nil {
-		return fmt.Errorf("build %s: %w", p.importPath, err)
+		return meta{}, fmt.Errorf("build %s: %w", p.importPath, err)
 	}
 	bin, err := cache.Sub(b.root, cache.BinDir)
 	if err != nil {
-		return err
+		return meta{}, err
 	}
 	parent, err := cache.Sub(bin, p.key[:2])
 	if err != nil {
-		return err
+		return meta{}, err
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		if _, err := checkEntry(final, filepath.Join(final, p.name), p.key); err == nil {
-			return nil // published by a process not honouring the lock; ours is identical
+			return m, nil // published by a process not honouring the lock; ours is identical
 		}
 		// An incomplete or damaged entry: we hold the lock, move it aside.
 		if err := removeIncomplete(b.root, final); err != nil {
-			return fmt.Errorf("build %s: publish: %w", p.importPath, err)
+			return meta{}, fmt.Errorf("build %s: publish: %w", p.importPath, err)
 		}
 		if err := os.Rename(tmp, final); err != nil {
-			return fmt.Errorf("build %s: publish: %w", p.importPath, err)
+			return meta{}, fmt.Errorf("build %s: publish: %w", p.importPath, err)
 		}
 	}
 	published = true
 	syncDir(parent)
-	return nil
+	return m, nil
 }
 
 // goTmpDir creates a fresh directory for the go command's work directory:

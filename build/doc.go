@@ -29,6 +29,14 @@
 // directories and the go.work file's directory), for a watcher to watch
 // recursively; they come from the same trees the identity hashes (dirs.go).
 //
+// A cold build of a local source also records, in meta.json, the directories
+// of the packages its program imports within those trees (inputs.go);
+// Result.Inputs returns them on a hit too, and Inputs.Matters tells a watcher
+// whether a change can matter before it computes a key (nil: unknown, every
+// change can). A build for a watch (Request.Watch) is recorded as such
+// (Entry.Watch); Builder.Remove removes one entry as Prune does, so that a
+// watch can drop the builds its later edits superseded.
+//
 // The go command is started with internal/toolcmd: a cancelled build
 // interrupts its whole process group, so no compiler outlives it, and the go
 // command's work directory is fnrun's own temporary directory, removed

@@ -35,6 +35,11 @@ type Entry struct {
 	// InUse reports that the entry was pinned (see Pin) when listed: Prune
 	// and Clean leave it alone.
 	InUse bool
+	// Watch reports that the entry was built for a watch (`run --watch`,
+	// Request.Watch): one state of a source being edited, removed by that
+	// watch once superseded. False for entries written before fnrun
+	// recorded it.
+	Watch bool
 }
 
 // List returns the cache entries under root, most recently used first.
@@ -102,7 +107,7 @@ func readEntry(dir string) (Entry, bool) {
 		return Entry{}, false
 	}
 	return Entry{Key: m.Key, Path: filepath.Join(dir, m.Binary), Source: m.Source, Package: m.Package,
-		Size: m.Size, Created: m.Created, LastUsed: fi.ModTime()}, true
+		Size: m.Size, Created: m.Created, LastUsed: fi.ModTime(), Watch: m.Watch}, true
 }
 
 // Prune removes entries: the keep most recently used are kept; of the others,
@@ -141,12 +146,39 @@ func Prune(root string, olderThan time.Duration, keep int) (removed []Entry, err
 	return removed, SweepTmp(root, StaleTmpAge)
 }
 
+// Remove removes the cache entry key from the Builder's cache as Prune
+// removes an entry: under its build lock and, exclusively, its pin lock,
+// renamed out of bin/ before it is deleted. removed is false and err nil
+// when a process (this one included) pins the entry; err wraps
+// fs.ErrNotExist when there is no such entry. A watch removes with it the
+// entries it built that later edits superseded. Safe for concurrent use.
+func (b *Builder) Remove(key string) (removed bool, err error) {
+	if !isHexHash(key) {
+		return false, fmt.Errorf("remove cache entry %q: not a key", key)
+	}
+	st, err := removeEntryStatus(b.root, key)
+	switch {
+	case err != nil:
+		return false, err
+	case st == gone:
+		return false, fmt.Errorf("remove cache entry %s: %w", key, fs.ErrNotExist)
+	}
+	return st == moved, nil
+}
+
 // removeEntry removes the entry key unless it is pinned, and reports whether
 // it did.
 func removeEntry(root, key string) (bool, error) {
+	st, err := removeEntryStatus(root, key)
+	return err == nil && st == moved, err
+}
+
+// removeEntryStatus is removeEntry, saying why nothing was removed (the
+// status means nothing when err is set).
+func removeEntryStatus(root, key string) (removeStatus, error) {
 	unlock, err := cache.Lock(context.Background(), root, "build "+key)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer unlock()
 	// Never lock, rename or remove through a symlink: bin/, bin/<shard>/ and
@@ -155,31 +187,31 @@ func removeEntry(root, key string) (bool, error) {
 	for _, d := range []string{filepath.Dir(filepath.Dir(dir)), filepath.Dir(dir), dir} {
 		ok, err := isRealDir(d)
 		if err != nil {
-			return false, fmt.Errorf("prune cache entry %s: %w", key, err)
+			return 0, fmt.Errorf("prune cache entry %s: %w", key, err)
 		}
 		if !ok {
-			return false, nil
+			return gone, nil
 		}
 	}
 	if err := dropNonDir(filepath.Join(root, cache.TmpDir)); err != nil {
-		return false, fmt.Errorf("prune cache entry %s: %w", key, err)
+		return 0, fmt.Errorf("prune cache entry %s: %w", key, err)
 	}
 	trash, err := cache.TempDir(root, "prune-")
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	defer os.RemoveAll(trash)
 	st, err := moveAside(dir, filepath.Join(trash, key))
 	if err != nil {
-		return false, fmt.Errorf("prune cache entry %s: %w", key, err)
+		return 0, fmt.Errorf("prune cache entry %s: %w", key, err)
 	}
 	if st != moved {
-		return false, nil
+		return st, nil
 	}
 	if err := os.RemoveAll(trash); err != nil {
-		return false, fmt.Errorf("prune cache entry %s: %w", key, err)
+		return 0, fmt.Errorf("prune cache entry %s: %w", key, err)
 	}
-	return true, nil
+	return moved, nil
 }
 
 // Clean removes every built binary that is not in use, and root/tmp. It is

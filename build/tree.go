@@ -32,6 +32,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -44,6 +45,10 @@ import (
 type tree struct {
 	label string // stable name in the manifest: ".", "replace <path>", "use <path>"
 	dir   string // absolute
+	// mods are the module paths whose packages the tree provides (the main
+	// module, a replaced path, a workspace module); the import scan
+	// (inputs.go) maps imports into the tree with them.
+	mods []string
 }
 
 type treeFile struct {
@@ -65,13 +70,18 @@ var buildExts = map[string]bool{
 // localTrees lists the trees of a local build: the module, its local replace
 // targets and the workspace (if any) with its use directories and replaces.
 func localTrees(modRoot string, mf *modfile.File, w *workspace) []tree {
-	seen := map[string]bool{}
+	seen := map[string]int{} // dir → index in trees
 	var trees []tree
-	add := func(label, dir string) {
+	add := func(label, dir, mod string) {
 		dir = filepath.Clean(dir)
-		if !seen[dir] {
-			seen[dir] = true
-			trees = append(trees, tree{label, dir})
+		i, ok := seen[dir]
+		if !ok {
+			i = len(trees)
+			seen[dir] = i
+			trees = append(trees, tree{label: label, dir: dir})
+		}
+		if mod != "" && !slices.Contains(trees[i].mods, mod) {
+			trees[i].mods = append(trees[i].mods, mod)
 		}
 	}
 	addReplaces := func(base string, reps []*modfile.Replace) {
@@ -81,11 +91,15 @@ func localTrees(modRoot string, mf *modfile.File, w *workspace) []tree {
 				if !filepath.IsAbs(dir) {
 					dir = filepath.Join(base, dir)
 				}
-				add("replace "+r.New.Path, dir)
+				add("replace "+r.New.Path, dir, r.Old.Path)
 			}
 		}
 	}
-	add(".", modRoot)
+	mainMod := ""
+	if mf.Module != nil {
+		mainMod = mf.Module.Mod.Path
+	}
+	add(".", modRoot, mainMod)
 	addReplaces(modRoot, mf.Replace)
 	if w != nil {
 		wdir := filepath.Dir(w.file)
@@ -94,16 +108,33 @@ func localTrees(modRoot string, mf *modfile.File, w *workspace) []tree {
 			if !filepath.IsAbs(dir) {
 				dir = filepath.Join(wdir, dir)
 			}
-			add("use "+u.Path, dir)
-			if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil {
-				if umf, err := modfile.ParseLax(filepath.Join(dir, "go.mod"), data, nil); err == nil {
-					addReplaces(dir, umf.Replace)
-				}
+			umf := readModLax(dir)
+			mod := ""
+			if umf != nil && umf.Module != nil {
+				mod = umf.Module.Mod.Path
+			}
+			add("use "+u.Path, dir, mod)
+			if umf != nil {
+				addReplaces(dir, umf.Replace)
 			}
 		}
 		addReplaces(wdir, w.wf.Replace)
 	}
 	return trees
+}
+
+// readModLax parses dir/go.mod leniently; nil if it cannot be read.
+func readModLax(dir string) *modfile.File {
+	name := filepath.Join(dir, "go.mod")
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil
+	}
+	mf, err := modfile.ParseLax(name, data, nil)
+	if err != nil {
+		return nil
+	}
+	return mf
 }
 
 // walkTree appends the files of t: everything except hidden files and

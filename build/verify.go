@@ -218,9 +218,9 @@ func sealBinary(name string, m *meta) error {
 }
 
 // cached reports whether the entry dir holds a sound binary bin for p, and
-// records the use. A damaged entry is logged as a warning: the caller
-// rebuilds it.
-func (b *Builder) cached(ctx context.Context, p *plan, dir, bin string, warn bool) bool {
+// records the use; m is the entry's meta. A damaged entry is logged as a
+// warning: the caller rebuilds it.
+func (b *Builder) cached(ctx context.Context, p *plan, dir, bin string, warn bool) (m meta, ok bool) {
 	c, err := checkEntry(dir, bin, p.key)
 	if err != nil {
 		var de *damagedError
@@ -228,10 +228,10 @@ func (b *Builder) cached(ctx context.Context, p *plan, dir, bin string, warn boo
 			b.logger.WarnContext(ctx, "cached binary damaged, rebuilding",
 				"package", p.importPath, "reason", de.reason, "path", bin)
 		}
-		return false
+		return meta{}, false
 	}
 	c.record(b.root)
 	now := time.Now()
 	_ = os.Chtimes(filepath.Join(dir, metaFile), now, now) // best effort: last-use record
-	return true
+	return c.m, true
 }

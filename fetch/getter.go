@@ -78,10 +78,7 @@ func (f *Fetcher) fetchGetter(ctx context.Context, src Source) (Checkout, error)
 	if strings.HasPrefix(ref, "-") {
 		return Checkout{}, &Error{Source: src.Raw, Op: "parse", Err: fmt.Errorf("ref %q starts with '-'", ref)}
 	}
-	// A full commit, or an archive with a checksum, names fixed content:
-	// an update has nothing to resolve.
-	pinned := isGit && fullCommit().MatchString(ref) || !isGit && u.Query().Has("checksum")
-	key := cache.Hash("resolve getter " + src.URL + "//" + src.Subdir)
+	key, pinned := getterMemory(src, isGit, ref, u)
 	return f.remembered(ctx, src, key, pinned, func(ctx context.Context) (resolution, error) {
 		if pinned {
 			id := "git " + identityURL(u) + " " + ref
@@ -91,6 +88,14 @@ func (f *Fetcher) fetchGetter(ctx context.Context, src Source) (Checkout, error)
 		}
 		return f.resolveGetter(ctx, src, forced, u)
 	})
+}
+
+// getterMemory returns the resolution record key of a getter source and
+// whether it names fixed content: a full commit, or an archive with a
+// checksum (an update has nothing to resolve then).
+func getterMemory(src Source, isGit bool, ref string, u *url.URL) (key string, pinned bool) {
+	pinned = isGit && fullCommit().MatchString(ref) || !isGit && u.Query().Has("checksum")
+	return cache.Hash("resolve getter " + src.URL + "//" + src.Subdir), pinned
 }
 
 func (f *Fetcher) resolveGetter(ctx context.Context, src Source, forced string, u *url.URL) (resolution, error) {

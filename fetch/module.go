@@ -70,9 +70,14 @@ func moduleCandidates(pkg string) []string {
 	}
 }
 
+// moduleMemory returns the resolution record key of a module source and
+// whether its query names one version.
+func moduleMemory(src Source) (key string, pinned bool) {
+	return cache.Hash("resolve module " + src.Path + "@" + src.Query), isExactVersion(src.Query)
+}
+
 func (f *Fetcher) fetchModule(ctx context.Context, src Source) (Checkout, error) {
-	pinned := isExactVersion(src.Query)
-	key := cache.Hash("resolve module " + src.Path + "@" + src.Query)
+	key, pinned := moduleMemory(src)
 	return f.remembered(ctx, src, key, pinned, func(ctx context.Context) (resolution, error) {
 		return f.resolveModule(ctx, src, pinned)
 	})

@@ -48,6 +48,9 @@ type resolution struct {
 	PackageRel string    `json:"package_dir"` // slash path inside the tree
 	ImportPath string    `json:"import_path"`
 	Time       time.Time `json:"time"`
+	// Reused is set once a later Fetch reused the resolution and
+	// FirstReuse reported it (see memory.go).
+	Reused bool `json:"reused,omitempty"`
 }
 
 func (f *Fetcher) srcDir(key string) string { return filepath.Join(f.root, cache.SrcDir, key) }
@@ -134,6 +137,11 @@ func (f *Fetcher) saveResolution(key string, r resolution) error {
 		return err
 	}
 	r.Time = time.Now().UTC()
+	return f.writeResolution(key, r)
+}
+
+// writeResolution writes r as it is.
+func (f *Fetcher) writeResolution(key string, r resolution) error {
 	data, err := json.MarshalIndent(r, "", "\t")
 	if err != nil {
 		return err

@@ -108,10 +108,14 @@ func helperMain(mode string, args []string) int {
 	case "argv0": // announce the name we were started as
 		os.Stdout.WriteString("ready " + filepath.Base(os.Args[0]) + "\n")
 		time.Sleep(time.Hour)
+	case "args": // print the argument vector, argv[0] included, one per line
+		for _, a := range os.Args {
+			os.Stdout.WriteString(a + "\n")
+		}
 	case "sleepquiet":
 		time.Sleep(time.Hour)
 	case "grandchild": // args: pidfile, then "stay" or "exit"; args[2]=="setsid" leaves the group
-		cmd := exec.Command(os.Args[0])
+		cmd := exec.Command(self())
 		cmd.Env = append(os.Environ(), helperEnv+"=sleepquiet")
 		cmd.Stdout = os.Stdout // holds our stdout open
 		if arg(2) == "setsid" {
@@ -128,7 +132,7 @@ func helperMain(mode string, args []string) int {
 		}
 		time.Sleep(time.Hour)
 	case "daemon": // daemonise: a setsid child starts a sleeper, appends its pid to args[0] and exits; then exit 0
-		cmd := exec.Command(os.Args[0], arg(0))
+		cmd := exec.Command(self(), arg(0))
 		cmd.Env = append(os.Environ(), helperEnv+"=daemonchild")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		if err := cmd.Run(); err != nil {
@@ -137,7 +141,7 @@ func helperMain(mode string, args []string) int {
 		}
 		os.Stdout.WriteString("daemonised\n")
 	case "stubbornescape": // a setsid child that ignores SIGTERM; its pid in args[0]; sleep
-		cmd := exec.Command(os.Args[0])
+		cmd := exec.Command(self())
 		cmd.Env = append(os.Environ(), helperEnv+"=ignoreterm")
 		cmd.Stdout = os.Stdout // its ready line
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -147,7 +151,7 @@ func helperMain(mode string, args []string) int {
 		writeFileAtomic(arg(0), strconv.Itoa(cmd.Process.Pid))
 		time.Sleep(time.Hour)
 	case "daemonchild": // see daemon
-		cmd := exec.Command(os.Args[0])
+		cmd := exec.Command(self())
 		cmd.Env = append(os.Environ(), helperEnv+"=sleepquiet")
 		if err := cmd.Start(); err != nil {
 			return 99
@@ -200,6 +204,17 @@ func writeFileAtomic(path, data string) {
 }
 
 // helperOptions returns Options running the test binary as helper mode.
+// self is this binary's path, for helpers that start another copy of it:
+// os.Args[0] is only its name (the runner starts programs with argv[0] set
+// to their base name).
+func self() string {
+	exe, err := os.Executable()
+	if err != nil {
+		panic(err)
+	}
+	return exe
+}
+
 func helperOptions(t *testing.T, mode string, args ...string) Options {
 	t.Helper()
 	exe, err := os.Executable()

@@ -44,8 +44,9 @@ Go programs set non-blocking mode themselves).
 
 LISTEN_PID must be the program's own pid, which os/exec cannot know before
 the fork. So the run is started through a shim (internal/shim): the fnrun
-binary itself, as "SHIM __fnrun-listen-shim PROGRAM ARGS...", which sets
-LISTEN_PID to its pid and execs PROGRAM in place. The pid, process group,
+binary itself, as "SHIM __fnrun-listen-shim PROGRAM ARGV0 ARGS...", which
+sets LISTEN_PID to its pid and execs PROGRAM in place with ARGV0 ARGS... as
+its argument vector. The pid, process group,
 cgroup and parent-death signal are the shim's, so containment and
 EventStarted's PID are unchanged. On Linux the default shim is
 /proc/self/exe: the child execs the very image of the running fnrun even if
@@ -190,12 +191,12 @@ func closeFiles(fs []*os.File) {
 	}
 }
 
-// setup makes cmd, which would start args[0] with args, start the shim
-// instead, passing it files (from dup) and the protocol's variables. base
-// is the program's environment (nil: this process's).
-func (l *listenSet) setup(cmd *exec.Cmd, args, base []string, files []*os.File) {
+// setup makes cmd, which would start path with the argument vector args,
+// start the shim instead, passing it files (from dup) and the protocol's
+// variables. base is the program's environment (nil: this process's).
+func (l *listenSet) setup(cmd *exec.Cmd, path string, args, base []string, files []*os.File) {
 	cmd.Path = l.shim
-	cmd.Args = append([]string{l.shim, ShimArg}, args...)
+	cmd.Args = append([]string{l.shim, ShimArg, path}, args...)
 	if base == nil {
 		base = os.Environ()
 	}

@@ -70,7 +70,7 @@ const (
 // in its comment (BackoffInitial 0 means no wait); New validates them once.
 type Options struct {
 	Name string   // output prefix; default filepath.Base(Path)
-	Path string   // the executable; no PATH lookup is done here
+	Path string   // the executable; no PATH lookup is done here; the program's argv[0] is its base name
 	Args []string // arguments after the program name
 	Env  []string // nil means os.Environ()
 	Dir  string   // working directory; "" means the current one
@@ -174,8 +174,8 @@ type Options struct {
 	// nothing of this applies and no shim is used. See listen.go.
 	Listeners []Listener
 	// Shim is the executable that starts a run with Listeners, as
-	// "Shim ShimArg PROGRAM ARGS...": it sets LISTEN_PID to its own pid and
-	// execs PROGRAM in place, keeping the pid (see package internal/shim;
+	// "Shim ShimArg PROGRAM ARGV0 ARGS...": it sets LISTEN_PID to its own
+	// pid and execs PROGRAM in place with ARGV0 ARGS..., keeping the pid (see package internal/shim;
 	// every binary that links this package can serve). It should be an
 	// absolute path. "" means the running binary (/proc/self/exe on Linux,
 	// os.Executable elsewhere). Unused without Listeners.

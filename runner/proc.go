@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -63,7 +64,8 @@ func newPumps(o *Options) *pumps {
 	}
 }
 
-// startProc starts path with the options' arguments and environment,
+// startProc starts path with the options' arguments and environment (argv[0]
+// is path's base name),
 // contained by c, and through the shim with the sockets of l if l is not
 // nil. The caller must eventually wait for p.done, call p.drain and
 // release c.
@@ -91,8 +93,13 @@ func startProc(path string, o *Options, pp *pumps, l *listenSet, c *contain) (*p
 	}
 	growPipe(outR)
 	growPipe(errR)
+	// argv[0] is the program's name, not the path exec'd: a program's
+	// usage ("Usage of ticker") and its messages name it as the user knows
+	// it, not by a path deep in the cache. The path stays cmd.Path (and,
+	// through the shim, its first argument). A program that re-executes
+	// itself should use os.Executable, not os.Args[0].
 	args := make([]string, 0, 1+len(o.Args))
-	args = append(append(args, path), o.Args...)
+	args = append(append(args, filepath.Base(path)), o.Args...)
 	cmd, err := c.start(func() *exec.Cmd {
 		cmd := &exec.Cmd{
 			Path:        path,
@@ -105,7 +112,7 @@ func startProc(path string, o *Options, pp *pumps, l *listenSet, c *contain) (*p
 			SysProcAttr: sysProcAttr(),
 		}
 		if l != nil {
-			l.setup(cmd, args, o.Env, socks)
+			l.setup(cmd, path, args, o.Env, socks)
 		}
 		if _, ok := o.Stdin.(*os.File); !ok && o.Stdin != nil {
 			// exec copies a non-file Stdin in a goroutine that Wait joins;

@@ -31,6 +31,8 @@ type appEnv struct {
 	stdoutFile     *os.File // fnrun's stdout, when it is a file
 	stderrTTY      bool
 	detached       *detachChild // set when this fnrun is the background copy of a -d
+	args           []string     // fnrun's command line, to quote flags as they were typed
+	usageFailed    bool         // urfave printed a usage problem but returned no error
 }
 
 // Main runs fnrun with args (args[0] is the program name) and returns the
@@ -38,7 +40,7 @@ type appEnv struct {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
-	env := &appEnv{stdin: stdin, stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr), detached: takeDetach()}
+	env := &appEnv{args: args, stdin: stdin, stdoutTTY: isTerminal(stdout), stderrTTY: isTerminal(stderr), detached: takeDetach()}
 	env.stdoutFile, _ = stdout.(*os.File)
 	stop := func(c *stopCause) { cancel(c) }
 	outG := &outGuard{w: stdout, name: "stdout", tty: env.stdoutTTY, stop: stop, other: stderr}
@@ -51,6 +53,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	app := newApp(env)
 	err := app.RunContext(ctx, args)
+	if err == nil && env.usageFailed {
+		err = codeOnly(ExitUsage)
+	}
 	if sc := causeOf(ctx); sc == errBrokenPipe || sc == errHangup {
 		return sc.code // nowhere to say more
 	}
@@ -75,9 +80,7 @@ func isExit(err error) bool {
 }
 
 func newApp(env *appEnv) *cli.App {
-	// The version flag has no -v: commands use -v for --verbose.
-	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true}
-	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprintf(c.App.Writer, "fnrun %s\n", c.App.Version) }
+	useFnrunHelp()
 	app := &cli.App{
 		Name:      "fnrun",
 		Usage:     "fetch, build and supervise a Go program in one command",
@@ -90,7 +93,9 @@ SOURCE is a local directory (., ./fn, /abs/fn), a Go module or package path
 (example.com/mod/cmd/fn@v1.2.3, @latest, @branch, @commit), or a go-getter URL
 (git::https://host/repo.git//cmd/fn?ref=v1.2.0, https://host/fn.tar.gz//fn).
 It is built once into a content-addressed cache; later starts cost a hash and an exec.`,
-		Version:         Version,
+		Version: Version,
+		// urfave adds -h only when it adds its own help command; fnrun has its own.
+		Flags:           []cli.Flag{cli.HelpFlag},
 		Reader:          env.stdin,
 		Writer:          env.stdout,
 		ErrWriter:       env.stderr,
@@ -100,9 +105,11 @@ It is built once into a content-addressed cache; later starts cost a hash and an
 		EnableBashCompletion:      false,
 		Suggest:                   true,
 		ExitErrHandler:            func(*cli.Context, error) {},
-		OnUsageError:              onUsageError,
+		OnUsageError:              env.onUsageError,
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(env.stderr, "fnrun: unknown command %q (see fnrun --help)\n", name)
+			// urfave's own help subcommands (fnrun cache help nope) end here.
+			fmt.Fprintf(env.stderr, "fnrun: %v\n", unknownCommand(c, name))
+			env.usageFailed = true
 		},
 		Commands: []*cli.Command{
 			runCommand(env),
@@ -117,12 +124,14 @@ It is built once into a content-addressed cache; later starts cost a hash and an
 			startCommand(env),
 			downCommand(env),
 			cacheCommand(env),
+			completionCommand(env),
 			versionCommand(env),
+			helpCommand(),
 		},
 	}
 	app.Action = func(c *cli.Context) error {
 		if c.Args().Present() {
-			return usageError("unknown command %q (see fnrun --help)", c.Args().First())
+			return unknownCommand(c, c.Args().First())
 		}
 		cli.ShowAppHelp(c)
 		return codeOnly(ExitUsage) // no command: a usage error, after the help
@@ -130,14 +139,14 @@ It is built once into a content-addressed cache; later starts cost a hash and an
 	app.Before = func(c *cli.Context) error {
 		if c.Args().Present() && c.Args().First() != "" && app.Command(c.Args().First()) == nil &&
 			!strings.HasPrefix(c.Args().First(), "-") {
-			return usageError("unknown command %q (see fnrun --help)", c.Args().First())
+			return unknownCommand(c, c.Args().First())
 		}
 		return nil
 	}
 	var setUsage func([]*cli.Command)
 	setUsage = func(cmds []*cli.Command) {
 		for _, cmd := range cmds {
-			cmd.OnUsageError = onUsageError
+			cmd.OnUsageError = env.onUsageError
 			setUsage(cmd.Subcommands)
 		}
 	}
@@ -213,10 +222,65 @@ var (
 	})
 )
 
+// unknownCommand is the usage error for `fnrun NAME` when no command is
+// called NAME: a SOURCE typed without `run` gets the command to type, a
+// typo the nearest command.
+func unknownCommand(c *cli.Context, name string) error {
+	cmds, path := c.App.Commands, "fnrun"
+	if c.Command != nil && c.Command.Name != "" {
+		cmds, path = c.Command.Subcommands, c.Command.HelpName
+	}
+	if path == "fnrun" && looksLikeSource(name) {
+		line := []string{"fnrun", "run"}
+		for _, a := range c.Args().Slice() {
+			line = append(line, shellQuote(a))
+		}
+		return usageError("unknown command %q: to run it, type: %s", name, strings.Join(line, " "))
+	}
+	hint := ""
+	if s := closestCommand(cmds, name); s != "" {
+		hint = "did you mean " + path + " " + s + "? "
+	}
+	return usageError("unknown command %q (%ssee %s --help)", name, hint, path)
+}
+
+// looksLikeSource reports whether arg reads as a SOURCE rather than a
+// command name: a path, a module path, a URL, a .go file.
+func looksLikeSource(arg string) bool {
+	if strings.ContainsAny(arg, "./@:~") {
+		return true
+	}
+	_, err := os.Stat(arg)
+	return err == nil
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@,+%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// typedFlag is the flag name as it was typed on the command line (-r,
+// --restart, -restart), or --name when it cannot be found.
+func (env *appEnv) typedFlag(name string) string {
+	for _, a := range env.args[min(1, len(env.args)):] {
+		if a == "--" {
+			break
+		}
+		n, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if n == name && strings.HasPrefix(a, "-") {
+			return a[:len(a)-len(strings.TrimLeft(a, "-"))] + name
+		}
+	}
+	return "--" + name
+}
+
 // onUsageError turns the flag parser's errors (Go's flag package wording:
 // "flag provided but not defined: -restrat") into fnrun's: one line naming
-// the command, the flag with two dashes, and what to do.
-func onUsageError(c *cli.Context, err error, _ bool) error {
+// the command, the flag as typed, and what to do.
+func (env *appEnv) onUsageError(c *cli.Context, err error, _ bool) error {
 	cmd := "fnrun"
 	if c.Command != nil && c.Command.HelpName != "" {
 		cmd = c.Command.HelpName // "fnrun cache prune"
@@ -228,11 +292,19 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		name = strings.TrimLeft(name, "-")
+		typed := env.typedFlag(name)
+		if what == "" {
+			// fnrun -r x: the flag belongs after a command.
+			if sub := commandWithFlag(c.App.Commands, name); sub != "" {
+				line := append([]string{"fnrun", sub}, quoteAll(env.args[min(1, len(env.args)):])...)
+				return usageError("unknown flag %s: flags go after the command, e.g. %s", typed, strings.Join(line, " "))
+			}
+		}
 		hint := ""
 		if s := closestFlag(flagsOf(c), name); s != "" {
 			hint = "did you mean --" + s + "? "
 		}
-		return usageError("%sunknown flag --%s (%ssee %s --help)", what, name, hint, cmd)
+		return usageError("%sunknown flag %s (%ssee %s --help)", what, typed, hint, cmd)
 	}
 	if m := invalidValue().FindStringSubmatch(msg); m != nil {
 		return usageError("%s--%s %q: %s", what, m[2], m[1], wantFor(flagsOf(c), m[2]))
@@ -241,6 +313,32 @@ func onUsageError(c *cli.Context, err error, _ bool) error {
 		return usageError("%s%s=%q: %s (flag --%s)", what, m[2], m[1], wantFor(flagsOf(c), m[3]), m[3])
 	}
 	return usageError("%s%v", what, err)
+}
+
+// onUsageError is appEnv.onUsageError without the command line: flags are
+// quoted with two dashes.
+func onUsageError(c *cli.Context, err error, sub bool) error {
+	return (&appEnv{}).onUsageError(c, err, sub)
+}
+
+// commandWithFlag is the first command that has a flag called name.
+func commandWithFlag(cmds []*cli.Command, name string) string {
+	for _, cmd := range cmds {
+		for _, f := range cmd.Flags {
+			if slices.Contains(f.Names(), name) {
+				return cmd.Name
+			}
+		}
+	}
+	return ""
+}
+
+func quoteAll(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = shellQuote(a)
+	}
+	return out
 }
 
 func flagsOf(c *cli.Context) []cli.Flag {

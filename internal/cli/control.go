@@ -32,7 +32,7 @@ not the run.
 
 func instanceFlag() cli.Flag {
 	return &cli.StringFlag{Name: "instance", EnvVars: envVar("INSTANCE"), Category: catOutput,
-		Usage: "the `NAME` that fnrun ps, logs, restart, stop, start and down know this instance by (default: the function's name; for up, the file's directory)"}
+		Usage: "name this instance `NAME` for fnrun ps, logs, restart, stop, start and down (default: the function's name; for up, the file's directory)"}
 }
 
 // instanceName is the instance's name and whether the user chose it.

@@ -37,8 +37,8 @@ anything else runs, so the programs never see it.
 const detachFDEnv = "FNRUN_DETACH_FD"
 
 func detachFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, DisableDefaultText: true, Category: catOutput,
-		Usage: "run in the background (output to log files); print how to follow it (fnrun logs -f) and stop it (fnrun down)"}
+	return &cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, DisableDefaultText: true, Category: catCommon,
+		Usage: "run in the background, output going to log files, and print how to follow it (fnrun logs -f) and stop it (fnrun down)"}
 }
 
 // detachReport is the child's one line on the pipe.

@@ -16,38 +16,40 @@ import (
 // Every flag can also be set from an FNRUN_<NAME> environment variable.
 func envVar(name string) []string { return []string{"FNRUN_" + name} }
 
-const catSupervise = "Supervision"
-const catOutput = "Output"
+const (
+	catSupervise = "Supervision"
+	catOutput    = "Output"
+)
 
 // superviseFlags are shared by `exec` and `run`.
 func superviseFlags() []cli.Flag {
 	return append([]cli.Flag{
-		&cli.BoolFlag{DisableDefaultText: true, Name: "restart", Aliases: []string{"r"}, Category: catSupervise, EnvVars: envVar("RESTART"),
-			Usage: "restart the program whenever it exits (= --policy always)"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "restart", Aliases: []string{"r"}, Category: catCommon, EnvVars: envVar("RESTART"),
+			Usage: "restart the program whenever it exits (the same as --policy always)"},
+		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Category: catCommon, EnvVars: envVar("ENV"),
+			Usage: "set `KEY=VALUE` in the program's environment (repeatable)"},
 		&cli.StringFlag{Name: "policy", Value: string(runner.PolicyNever), Category: catSupervise, EnvVars: envVar("POLICY"),
-			Usage: "when to restart (`POLICY`): never, on-failure or always"},
+			Usage: "restart the program when it exits according to `POLICY`: never, on-failure or always"},
 		&cli.IntFlag{DefaultText: "unlimited", Name: "max-restarts", Category: catSupervise, EnvVars: envVar("MAX_RESTARTS"),
 			Usage: "give up after `N` restarts"},
 		&cli.DurationFlag{Name: "backoff-initial", Value: runner.DefaultBackoffInitial, Category: catSupervise, EnvVars: envVar("BACKOFF_INITIAL"),
-			Usage: "wait `D` after the first failure (0 = no wait); doubles per consecutive failure"},
+			Usage: "wait `DURATION` after the first failure, twice as long after each further one (0: no wait)"},
 		&cli.DurationFlag{Name: "backoff-max", Value: runner.DefaultBackoffMax, Category: catSupervise, EnvVars: envVar("BACKOFF_MAX"),
-			Usage: "longest wait `D` between restarts"},
+			Usage: "never wait longer than `DURATION` between restarts"},
 		&cli.DurationFlag{Name: "backoff-reset", Value: runner.DefaultBackoffReset, Category: catSupervise, EnvVars: envVar("BACKOFF_RESET"),
-			Usage: "a run at least `D` long resets the backoff"},
+			Usage: "forget earlier failures after a run that lasted `DURATION`"},
 		&cli.StringFlag{Name: "stop-signal", Value: "TERM", Category: catSupervise, EnvVars: envVar("STOP_SIGNAL"),
-			Usage: "`SIG`nal sent to the process group to stop it (TERM, INT, HUP, QUIT, KILL, USR1, USR2 or 1-64)"},
+			Usage: "stop the program by sending `SIGNAL` to its process group: TERM, INT, HUP, QUIT, KILL, USR1, USR2 or a number"},
 		&cli.DurationFlag{Name: "stop-timeout", Value: runner.DefaultStopTimeout, Category: catSupervise, EnvVars: envVar("STOP_TIMEOUT"),
-			Usage: "grace period `D` after the stop signal before SIGKILL"},
+			Usage: "wait `DURATION` after the stop signal, then kill the process group (SIGKILL)"},
 		&cli.DurationFlag{DefaultText: "no limit", Name: "timeout", Category: catSupervise, EnvVars: envVar("TIMEOUT"),
-			Usage: "stop after `D` in all (across restarts) and exit 124"},
-		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Category: catSupervise, EnvVars: envVar("ENV"),
-			Usage: "set `KEY=VALUE` in the program's environment (repeatable)"},
-		&cli.StringFlag{Name: "env-file", Category: catSupervise, EnvVars: envVar("ENV_FILE"),
-			Usage: "read KEY=VALUE lines from `FILE` (# comments, blank lines ignored)"},
-		&cli.StringFlag{Name: "dir", Aliases: []string{"C"}, Category: catSupervise, EnvVars: envVar("DIR"),
+			Usage: "stop the program after `DURATION` in all, across restarts, and exit 124"},
+		&cli.StringFlag{Name: "env-file", Category: catEnv, EnvVars: envVar("ENV_FILE"),
+			Usage: "read KEY=VALUE lines from `FILE` into the program's environment (# comments and blank lines are ignored)"},
+		&cli.StringFlag{Name: "dir", Aliases: []string{"C"}, Category: catEnv, EnvVars: envVar("DIR"),
 			Usage: "run the program in `DIR`"},
 		&cli.StringFlag{Name: "name", Category: catOutput, EnvVars: envVar("NAME"),
-			Usage: "`NAME` used as the output prefix (default: the program's name)"},
+			Usage: "prefix the program's output lines with `NAME` (default: the program's name)"},
 	}, append(listenFlags(), outputFlags()...)...)
 }
 
@@ -55,13 +57,13 @@ func superviseFlags() []cli.Flag {
 func outputFlags() []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "log-format", Value: "text", Category: catOutput, EnvVars: envVar("LOG_FORMAT"),
-			Usage: "output `FORMAT`: text (name | line) or json (one object per line)"},
+			Usage: "write output in `FORMAT`: text (name | line) or json (one object per line)"},
 		&cli.BoolFlag{DisableDefaultText: true, Name: "timestamps", Category: catOutput, EnvVars: envVar("TIMESTAMPS"),
 			Usage: "prefix every line with a timestamp"},
 		&cli.BoolFlag{DisableDefaultText: true, Name: "no-prefix", Category: catOutput, EnvVars: envVar("NO_PREFIX"),
 			Usage: "pass the program's output through unchanged"},
 		&cli.IntFlag{Name: "max-line", Value: runner.DefaultMaxLine, Category: catOutput, EnvVars: envVar("MAX_LINE"),
-			Usage: "deliver lines longer than `N` bytes in pieces (bounds memory)"},
+			Usage: "deliver lines longer than `N` bytes in pieces, to bound memory"},
 		instanceFlag(),
 		detachFlag(),
 	}, logFileFlags()...)
@@ -70,8 +72,8 @@ func outputFlags() []cli.Flag {
 // commonFlags are accepted by every command.
 func commonFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{DisableDefaultText: true, Name: "quiet", Aliases: []string{"q"}, EnvVars: envVar("QUIET"), Usage: "print no fnrun events or progress"},
-		&cli.BoolFlag{DisableDefaultText: true, Name: "verbose", Aliases: []string{"v"}, EnvVars: envVar("VERBOSE"), Usage: "print more: every event, tool output"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "quiet", Aliases: []string{"q"}, EnvVars: envVar("QUIET"), Usage: "print none of fnrun's events or progress"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "verbose", Aliases: []string{"v"}, EnvVars: envVar("VERBOSE"), Usage: "print every event and the tools' output"},
 	}
 }
 
@@ -117,7 +119,7 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 	o.BackoffReset = c.Duration("backoff-reset")
 	o.StopTimeout = c.Duration("stop-timeout")
 	if o.BackoffMax < o.BackoffInitial {
-		return o, usageError("--backoff-max (%s) is shorter than --backoff-initial (%s)", o.BackoffMax, o.BackoffInitial)
+		return o, usageError("--backoff-max (%s) is shorter than --backoff-initial (%s)", fmtDuration(o.BackoffMax), fmtDuration(o.BackoffInitial))
 	}
 	sig, err := parseSignal(c.String("stop-signal"))
 	if err != nil {

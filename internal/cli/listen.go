@@ -27,14 +27,14 @@ accepts there. --replicas runs N copies that share the held sockets.
 
 func listenFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "listen", Category: catSupervise, EnvVars: envVar("LISTEN"),
-			Usage: "hold the socket `[NAME=]ADDR` (HOST:PORT, tcp://HOST:PORT, unix:///PATH) and hand it to every run (systemd's LISTEN_FDS): calls wait, never refused, while the program restarts (repeatable)"},
-		&cli.IntFlag{Name: "backlog", Category: catSupervise, EnvVars: envVar("BACKLOG"), DefaultText: "the system's maximum",
-			Usage: "the held sockets' backlog: how many connections wait while no run accepts"},
-		&cli.StringSliceFlag{Name: "proxy", Category: catSupervise, EnvVars: envVar("PROXY"),
-			Usage: "accept on PUBLIC and forward each connection to the program at PRIVATE (`PUBLIC=PRIVATE`), holding it while the program restarts (repeatable)"},
-		&cli.IntFlag{Name: "replicas", Value: 1, Category: catSupervise, EnvVars: envVar("REPLICAS"),
-			Usage: "run `N` copies, each supervised on its own (NAME.1 ...; FNRUN_REPLICA=i), sharing the --listen sockets"},
+		&cli.StringSliceFlag{Name: "listen", Category: catCommon, EnvVars: envVar("LISTEN"),
+			Usage: "hold a socket on `[NAME=]ADDR` (HOST:PORT, tcp://HOST:PORT or unix:///PATH) and hand it to every run as systemd does (LISTEN_FDS), so calls wait instead of being refused while the program restarts (repeatable)"},
+		&cli.IntFlag{Name: "backlog", Category: catSockets, EnvVars: envVar("BACKLOG"), DefaultText: "the system's maximum",
+			Usage: "let up to `N` connections wait on each held socket while no run accepts"},
+		&cli.StringSliceFlag{Name: "proxy", Category: catSockets, EnvVars: envVar("PROXY"),
+			Usage: "accept connections on PUBLIC and forward each to the program at PRIVATE (`PUBLIC=PRIVATE`), holding them while the program restarts (repeatable)"},
+		&cli.IntFlag{Name: "replicas", Value: 1, Category: catSockets, EnvVars: envVar("REPLICAS"),
+			Usage: "run `N` copies, each supervised on its own, named NAME.1, NAME.2... (FNRUN_REPLICA=i), sharing the --listen sockets"},
 	}
 }
 

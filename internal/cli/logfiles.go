@@ -29,15 +29,15 @@ a warning, never the run.
 
 func logFileFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{Name: "log-files", DisableDefaultText: true, Category: catOutput, EnvVars: envVar("LOG_FILES"),
-			Usage: "also write each function's output to log files, for fnrun logs (default for up and -d)"},
-		&cli.BoolFlag{Name: "no-log-files", DisableDefaultText: true, Category: catOutput, EnvVars: envVar("NO_LOG_FILES"),
+		&cli.BoolFlag{Name: "log-files", DisableDefaultText: true, Category: catLogFiles, EnvVars: envVar("LOG_FILES"),
+			Usage: "also write each function's output to log files, for fnrun logs (the default for up and -d)"},
+		&cli.BoolFlag{Name: "no-log-files", DisableDefaultText: true, Category: catLogFiles, EnvVars: envVar("NO_LOG_FILES"),
 			Usage: "write no log files"},
-		logDirFlag(),
-		&cli.StringFlag{Name: "log-max-size", Value: "10MB", Category: catOutput, EnvVars: envVar("LOG_MAX_SIZE"),
-			Usage: "rotate a log file when it reaches `SIZE` (10MB, 512KB, bytes)"},
-		&cli.IntFlag{Name: "log-max-files", Value: logfile.DefaultMaxFiles, Category: catOutput, EnvVars: envVar("LOG_MAX_FILES"),
-			Usage: "keep `N` rotated files besides the current one (older than the first: gzipped)"},
+		inCategory(logDirFlag(), catLogFiles),
+		&cli.StringFlag{Name: "log-max-size", Value: "10MB", Category: catLogFiles, EnvVars: envVar("LOG_MAX_SIZE"),
+			Usage: "start a new log file when one reaches `SIZE` (10MB, 512KB or a number of bytes)"},
+		&cli.IntFlag{Name: "log-max-files", Value: logfile.DefaultMaxFiles, Category: catLogFiles, EnvVars: envVar("LOG_MAX_FILES"),
+			Usage: "keep `N` old log files besides the current one, all but the newest gzipped"},
 	}
 }
 

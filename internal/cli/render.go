@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -22,7 +24,9 @@ func (env *appEnv) onEvent(c *cli.Context) func(fn.Event) {
 	return env.render(env.progress(c))
 }
 
-// render is onEvent with a given progress display.
+// render is onEvent with a given progress display. The lines about builds
+// ("change detected…", "built in…") are for people: with --log-format json
+// the records stay what they were.
 func (env *appEnv) render(p *progress) func(fn.Event) {
 	return func(e fn.Event) {
 		log := env.log
@@ -34,8 +38,14 @@ func (env *appEnv) render(p *progress) func(fn.Event) {
 		case fn.EventWarning:
 			log.Warn(e.Msg, "name", e.Name)
 		case fn.EventBuilt:
-			if !e.CacheHit {
+			switch {
+			case e.CacheHit:
+			case env.jsonLog:
 				log.Debug("built", "binary", e.Binary, "in", e.Took)
+			case env.verbose:
+				log.Info("built in "+roundDuration(e.Took).String(), "name", e.Name, "binary", e.Binary)
+			default:
+				log.Info("built in "+roundDuration(e.Took).String(), "name", e.Name)
 			}
 		case fn.EventReady:
 			// A function restarted after every request is ready again and
@@ -53,27 +63,46 @@ func (env *appEnv) render(p *progress) func(fn.Event) {
 			log.Info("watching for changes", "name", e.Name, "dirs", strings.Join(e.Dirs, ","))
 		case fn.EventChangeIgnored:
 			log.Debug("change without effect on the build", "name", e.Name, "files", e.Files)
+		case fn.EventRebuilding:
+			if !env.jsonLog {
+				log.Info(fmt.Sprintf("change detected (%s); building…", e.Msg), "name", e.Name)
+			}
+			p.rebuilding(e.Name)
 		case fn.EventRebuilt:
-			log.Info("rebuilt; restarting", "name", e.Name, "took", e.Took, "changed", e.Msg)
+			p.fixed(e.Name)
+			if env.jsonLog {
+				log.Info("rebuilt; restarting", "name", e.Name, "took", e.Took, "changed", e.Msg)
+			} else {
+				log.Info("rebuilt in "+roundDuration(e.Took).String()+"; restarting", "name", e.Name)
+			}
 		case fn.EventRebuildFailed:
 			env.buildFailed(e.Name, e.Err, e.Running)
+			p.broken(e.Name, e.Running)
 		case fn.EventIdle:
 			log.Info("program ended; waiting for changes", "name", e.Name, "code", e.Code)
+		case fn.EventEnded:
+			p.end()
 		}
 	}
 }
 
-// buildFailed says loudly that a rebuild failed and the old binary keeps running.
+// buildFailed says loudly that a rebuild failed and the old binary keeps
+// running: BUILD FAILED (red on a terminal), then the compiler's output with
+// its paths as the go command would print them here.
 func (env *appEnv) buildFailed(name string, err error, running bool) {
 	var detail string
 	var be *build.Error
 	var d interface{ Detail() string }
 	if errors.As(err, &be) {
-		detail = be.Output
+		detail = goPaths(be.Output, be.Dir)
 	} else if errors.As(err, &d) {
 		detail = d.Detail()
 	}
-	fmt.Fprintf(env.stderr, "fnrun: %s BUILD FAILED: %s\n", name, firstLine(err.Error()))
+	loud := "BUILD FAILED"
+	if colorOK(env.stderrTTY) {
+		loud = "\033[1;31m" + loud + "\033[0m"
+	}
+	fmt.Fprintf(env.stderr, "fnrun: %s: %s: %s\n", name, loud, firstLine(err.Error()))
 	if detail = strings.TrimRight(detail, "\n"); detail != "" {
 		fmt.Fprintln(env.stderr, indent(detail, "    "))
 	}
@@ -82,4 +111,42 @@ func (env *appEnv) buildFailed(name string, err error, running bool) {
 	} else {
 		fmt.Fprintln(env.stderr, "fnrun: fix the error to start the program")
 	}
+}
+
+// goPaths rewrites the relative paths at the start of the go command's
+// output lines ("./main.go:54:30: …", "\t../lib/x.go:3:1: …"), which are
+// relative to dir, where it ran, to be relative to fnrun's working
+// directory, as `go build` run here would print them ("ticker/main.go:54:30"):
+// an editor or terminal then opens them with a click.
+func goPaths(out, dir string) string {
+	wd, err := os.Getwd()
+	if err != nil || dir == "" {
+		return out
+	}
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		body := strings.TrimLeft(l, " \t")
+		if !strings.HasPrefix(body, "./") && !strings.HasPrefix(body, "../") {
+			continue
+		}
+		end := strings.IndexByte(body, ':')
+		if end < 0 {
+			continue
+		}
+		lines[i] = l[:len(l)-len(body)] + shortPath(wd, filepath.Join(dir, body[:end])) + body[end:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// shortPath is path as the go command shows it from wd: relative when that
+// is shorter, and "./" before a file in wd itself.
+func shortPath(wd, path string) string {
+	rel, err := filepath.Rel(wd, path)
+	if err != nil || len(rel) >= len(path) {
+		return path
+	}
+	if !strings.ContainsRune(rel, filepath.Separator) {
+		rel = "." + string(filepath.Separator) + rel
+	}
+	return rel
 }

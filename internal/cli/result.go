@@ -4,25 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/fnrun/fnrun/build"
 	"github.com/fnrun/fnrun/fetch"
 	"github.com/fnrun/fnrun/internal/fn"
+	"github.com/fnrun/fnrun/internal/system"
 )
 
 // resultError maps how a function ended to fnrun's result: nil, codeOnly
 // (the program's own exit), a *stopCause (a signal, --timeout, a closed
-// output) or an error for Main to report.
-func resultError(ctx context.Context, verbose bool, cfg fn.Config, res fn.Result) error {
+// output) or an error for Main to report. A smoke test that passed says so
+// in one line, as a failed one does.
+func (env *appEnv) resultError(ctx context.Context, cfg fn.Config, res fn.Result) error {
 	if res.Err != nil {
-		return errorOf(verbose, res)
+		return errorOf(env.verbose, res)
 	}
 	if s := res.Smoke; s != nil {
 		if s.Passed {
+			name := cfg.Runner.Name
+			if name == "" {
+				name = filepath.Base(res.Binary)
+			}
+			env.log.Info("smoke test passed: " + name + " " + smokeTook(res.Runs))
 			return codeOnly(ExitOK)
 		}
-		return withDetail(ExitSmokeFail, errors.New("smoke test failed: "+s.Why), s.Tail)
+		return smokeFailure(s)
 	}
 	if res.TimedOut {
 		return timedOut(cfg.Timeout)
@@ -37,6 +46,80 @@ func resultError(ctx context.Context, verbose bool, cfg fn.Config, res fn.Result
 		return codeOnly(ExitOK)
 	}
 	return codeOnly(code)
+}
+
+// smokeError is a failed smoke test: why, and the last lines of output
+// (fn.Tail's text, possibly ""), which Main prints under the message and
+// the report's reason includes.
+type smokeError struct {
+	why, tail string
+}
+
+func (e *smokeError) Error() string { return "smoke test failed: " + e.why }
+
+// smokeFailure is the result of a failed smoke test: exit 1, the tail as
+// the detail.
+func smokeFailure(s *fn.SmokeResult) error {
+	return withDetail(ExitSmokeFail, &smokeError{why: s.Why, tail: s.Tail}, s.Tail)
+}
+
+// smokeTook says how long a passing smoke test's run took: "ready in
+// 112ms" (a readiness check passed), or "exited (code 0) in 40ms" (no
+// check: the program finished).
+func smokeTook(runs []fn.RunRecord) string {
+	if len(runs) == 0 {
+		return "passed"
+	}
+	r := runs[len(runs)-1]
+	switch {
+	case r.ReadyMS != nil:
+		return "ready in " + msString(*r.ReadyMS)
+	case r.UptimeMS != nil && r.ExitCode != nil:
+		return fmt.Sprintf("exited (code %d) in %s", *r.ExitCode, msString(*r.UptimeMS))
+	}
+	return "passed"
+}
+
+// systemSmokeTook is smokeTook for `up --smoke`: "3 functions ready in
+// 480ms", from the first start to the last function ready (or finished,
+// for one that runs to completion).
+func systemSmokeTook(res system.Result) string {
+	var first, last time.Time
+	for _, name := range res.Order {
+		runs := res.Runs[name].Runs
+		if len(runs) == 0 {
+			continue
+		}
+		r := runs[len(runs)-1]
+		done := r.Start
+		switch {
+		case r.ReadyMS != nil:
+			done = r.Start.Add(time.Duration(*r.ReadyMS * float64(time.Millisecond)))
+		case r.End != nil:
+			done = *r.End
+		}
+		if first.IsZero() || runs[0].Start.Before(first) {
+			first = runs[0].Start
+		}
+		if done.After(last) {
+			last = done
+		}
+	}
+	n := plural(len(res.Order), "function", "functions")
+	if first.IsZero() {
+		return n + " ready"
+	}
+	return n + " ready in " + last.Sub(first).Round(time.Millisecond).String()
+}
+
+// msString formats milliseconds as a duration rounded to the millisecond
+// ("112ms", "1.204s"), or to the microsecond under one ("850µs").
+func msString(ms float64) string {
+	d := time.Duration(ms * float64(time.Millisecond))
+	if d < time.Millisecond {
+		return d.Round(time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }
 
 // errorOf maps a function's failure to an exit code, with the tool's output
@@ -82,7 +165,7 @@ func toolError(verbose bool, err error) error {
 	}
 	var be *build.Error
 	if errors.As(err, &be) {
-		detail = be.Output
+		detail = goPaths(be.Output, be.Dir) // as go build from here would print them
 	}
 	var fe *fetch.Error
 	if errors.As(err, &fe) && verbose {
@@ -121,6 +204,14 @@ func reasonOf(err error) string {
 		return sc.msg
 	}
 	reason := firstLine(err.Error())
+	// A failed smoke test: the message, then the last lines of output.
+	var se *smokeError
+	if errors.As(err, &se) {
+		if tail := strings.TrimRight(se.tail, "\n"); tail != "" {
+			reason += "\n" + tail
+		}
+		return reason
+	}
 	// A build failure's own summary says little: add the first line of the
 	// compiler's output ("./main.go:2:15: undefined: x").
 	var ee *exitError

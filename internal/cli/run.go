@@ -1,11 +1,18 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
+	"go/build"
+	"go/parser"
+	"go/token"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -83,6 +90,9 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	cfg.Update = c.Bool("update")
 	if cfg.CacheDir, err = cacheDir(c); err != nil {
 		return err
+	}
+	if env.detached == nil { // said by the command, not again by its detached copy
+		env.noteReuse(src, cfg.CacheDir)
 	}
 	return env.runFunction(c, cfg, st)
 }
@@ -172,7 +182,7 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 	env.sig.attach(f)
 	res := f.Run(c.Context)
 	st.res = &res
-	err = resultError(c.Context, env.verbose, cfg, res)
+	err = env.resultError(c.Context, cfg, res)
 	env.detached.fail(err)
 	return err
 }
@@ -223,7 +233,7 @@ func (env *appEnv) runReplicas(c *cli.Context, cfg fn.Config, def, name string, 
 	h.sys.Store(sys)
 	env.sig.attach(sys)
 	res := sys.Run(c.Context)
-	err = upResult(c, env.verbose, res)
+	err = env.upResult(c, res)
 	env.detached.fail(err)
 	return err
 }
@@ -237,9 +247,13 @@ func sourceAndArgs(c *cli.Context) (string, []string, error) {
 	if len(args) == 0 {
 		return "", nil, usageError("%s: no SOURCE given (usage: fnrun %s [flags] SOURCE)", c.Command.Name, c.Command.Name)
 	}
+	source, err := localSource(c, args[0])
+	if err != nil {
+		return "", nil, err
+	}
 	rest := args[1:]
 	if len(rest) > 0 && rest[0] == "--" {
-		return args[0], rest[1:], nil
+		return source, rest[1:], nil
 	}
 	if c.Command.Name == "run" {
 		// fnrun's flags end at SOURCE: `fnrun run ./fn -r` hands -r to the
@@ -250,8 +264,154 @@ func sourceAndArgs(c *cli.Context) (string, []string, error) {
 				break
 			}
 		}
+		// `fnrun run ./a ./b` runs ./a with the argument ./b: say so when
+		// ./b looks like a second function.
+		for _, a := range rest {
+			if isMainDir(a) {
+				fmt.Fprintf(c.App.ErrWriter, "fnrun: note: %s is passed to the program as an argument; to run several functions use fnrun up (a fnrun.yaml)\n", a)
+				break
+			}
+		}
 	}
-	return args[0], rest, nil
+	return source, rest, nil
+}
+
+/*
+localSource meets `go run` habits. fnrun builds packages, not files:
+`fnrun run ./fn/main.go` runs the package in ./fn, with a note, when that
+file is the package's only Go file in the build, so the program is the one
+`go run ./fn/main.go` would build. When the package has other files, the
+build would differ (go run compiles the named files only), so fnrun
+refuses and says what to type, rather than guess. A local directory that
+does not exist is a usage error naming it (exit 2, like --dir and -o),
+before any fetch.
+*/
+func localSource(c *cli.Context, source string) (string, error) {
+	if strings.HasSuffix(source, ".go") {
+		if fi, err := os.Stat(source); err == nil && fi.Mode().IsRegular() {
+			return goFileSource(c, source)
+		}
+	}
+	src, err := fetch.Parse(source)
+	if err != nil || src.Kind != fetch.KindLocal {
+		return source, nil // parseSource reports it
+	}
+	if _, err := parseSource(source); err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(src.Dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", usageError("no such directory: %s", source)
+	case err != nil:
+		return source, nil // the fetch says why
+	case !fi.IsDir():
+		return "", usageError("not a directory: %s (SOURCE is a package directory, e.g. %s)", source, dirSource(filepath.Dir(source)))
+	}
+	return source, nil
+}
+
+// goFileSource turns SOURCE naming one .go file into its directory, or says
+// why it cannot.
+func goFileSource(c *cli.Context, file string) (string, error) {
+	dir := dirSource(filepath.Dir(file))
+	ctxt := build.Default
+	if hasFlag(c, "tags") && c.String("tags") != "" {
+		ctxt.BuildTags = strings.Split(c.String("tags"), ",")
+	}
+	pkg, err := ctxt.ImportDir(filepath.Dir(file), 0)
+	if err != nil {
+		return "", usageError("%s: fnrun builds packages, not files, and %s is no package it can build (%v)", file, dir, err)
+	}
+	base := filepath.Base(file)
+	if pkg.Name != "main" {
+		return "", usageError("%s: package %s is not a main package (fnrun runs main packages)", file, pkg.Name)
+	}
+	if !slices.Contains(pkg.GoFiles, base) && !slices.Contains(pkg.CgoFiles, base) {
+		return "", usageError("%s: fnrun builds packages, not files, and this file is not part of the package in %s (a _test.go file, or left out by build constraints)", file, dir)
+	}
+	others := slices.DeleteFunc(slices.Concat(pkg.GoFiles, pkg.CgoFiles), func(f string) bool { return f == base })
+	if len(others) > 0 {
+		return "", usageError("%s: fnrun builds packages, not files, and the package in %s also has %s, which go run %s leaves out; to run the package, type: fnrun %s %s",
+			file, dir, strings.Join(others, ", "), file, c.Command.Name, dir)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "fnrun: note: running the package in %s (fnrun builds packages, not files)\n", dir)
+	return dir, nil
+}
+
+// dirSource writes a relative directory the way SOURCE needs it: ./fn, not fn.
+func dirSource(dir string) string {
+	if filepath.IsAbs(dir) || dir == "." || dir == ".." || strings.HasPrefix(dir, "."+string(filepath.Separator)) || strings.HasPrefix(dir, ".."+string(filepath.Separator)) {
+		return dir
+	}
+	return "." + string(filepath.Separator) + dir
+}
+
+// isMainDir reports whether arg names a directory holding a main package
+// (a .go file other than a test whose package clause says main).
+func isMainDir(arg string) bool {
+	if strings.HasPrefix(arg, "-") {
+		return false
+	}
+	if fi, err := os.Stat(arg); err != nil || !fi.IsDir() {
+		return false
+	}
+	files, _ := filepath.Glob(filepath.Join(arg, "*.go"))
+	fset := token.NewFileSet()
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		if f, err := parser.ParseFile(fset, file, nil, parser.PackageClauseOnly); err == nil {
+			return f.Name.Name == "main"
+		}
+	}
+	return false
+}
+
+// noteReuse says, once per remembered resolution of a moving reference
+// (@latest, a branch, a getter URL without a fixed ref), which version a
+// warm start runs and how old that resolution is: fetch reuses it without
+// asking the network until -u. The first warm start after each resolution
+// says it (fetch marks the record); later ones are silent.
+func (env *appEnv) noteReuse(src fetch.Source, cacheDir string) {
+	f, err := fetch.New(fetch.Options{CacheDir: cacheDir, Logger: env.log})
+	if err != nil {
+		return
+	}
+	r, ok := f.FirstReuse(src)
+	if !ok {
+		return
+	}
+	what, name := "the remembered copy", src.Redacted()
+	if r.Version != "" {
+		what = r.Version
+	}
+	if src.Kind == fetch.KindModule {
+		name = src.Path
+	}
+	env.log.Info(fmt.Sprintf("note: using %s of %s, resolved %s (-u to update)", what, name, agoLong(time.Since(r.Resolved))))
+}
+
+// agoLong says how long ago something happened: "just now", "1 minute
+// ago", "5 hours ago", "3 days ago".
+func agoLong(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one + " ago"
+		}
+		return fmt.Sprintf("%d %ss ago", n, one)
+	}
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return unit(int64(d/time.Minute), "minute")
+	case d < 24*time.Hour:
+		return unit(int64(d/time.Hour), "hour")
+	default:
+		return unit(int64(d/(24*time.Hour)), "day")
+	}
 }
 
 // fnrunFlag reports whether arg names one of the command's own flags.

@@ -171,6 +171,14 @@ func (r *sigRouter) stopFor(sup steerable, cause *stopCause, stopping *bool) {
 		return
 	}
 	*stopping = true
+	if r.tty != nil && (cause == errInterrupted || cause == errQuit) {
+		// The terminal echoed ^C (^\) where the cursor was, maybe after
+		// the status line: the line below starts on a line of its own (a
+		// `kill -INT` from elsewhere costs an empty line).
+		if h, ok := r.log().Handler().(*textHandler); ok {
+			h.keyEcho()
+		}
+	}
 	if cause.recv == "" {
 		r.log().Info(cause.msg + "; stopping")
 	} else {

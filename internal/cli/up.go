@@ -201,13 +201,14 @@ func (env *appEnv) upAction(c *cli.Context, st *upReport) error {
 	env.sig.attach(sys)
 	res := sys.Run(c.Context)
 	st.res = &res
-	err = upResult(c, env.verbose, res)
+	err = env.upResult(c, res)
 	env.detached.fail(err)
 	return err
 }
 
 // upResult maps how a system ended to fnrun's result.
-func upResult(c *cli.Context, verbose bool, res system.Result) error {
+func (env *appEnv) upResult(c *cli.Context, res system.Result) error {
+	verbose := env.verbose
 	var ee *system.EntryError
 	switch {
 	case errors.As(res.Err, &ee):
@@ -221,9 +222,10 @@ func upResult(c *cli.Context, verbose bool, res system.Result) error {
 		return withCode(ExitFnrun, res.Err)
 	case res.Smoke != nil:
 		if res.Smoke.Passed {
+			env.log.Info("smoke test passed: " + systemSmokeTook(res))
 			return codeOnly(ExitOK)
 		}
-		return withDetail(ExitSmokeFail, errors.New("smoke test failed: "+res.Smoke.Why), res.Smoke.Tail)
+		return smokeFailure(res.Smoke)
 	case res.Stopped:
 		if sc := causeOf(c.Context); sc != nil {
 			return sc

@@ -11,12 +11,12 @@ import (
 
 func watchFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.BoolFlag{DisableDefaultText: true, Name: "watch", Aliases: []string{"w"}, EnvVars: envVar("WATCH"), Category: "Watch",
-			Usage: "rebuild and restart when the source changes (local sources)"},
-		&cli.DurationFlag{Name: "debounce", Value: watch.DefaultDebounce, EnvVars: envVar("DEBOUNCE"), Category: "Watch",
-			Usage: "wait `D` after the last change before rebuilding"},
-		&cli.StringSliceFlag{Name: "ignore", EnvVars: envVar("IGNORE"), Category: "Watch",
-			Usage: "ignore changes to paths matching `GLOB` (repeatable; ** matches directories)"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "watch", Aliases: []string{"w"}, EnvVars: envVar("WATCH"), Category: catCommon,
+			Usage: "rebuild and restart when the source changes (local directories only)"},
+		&cli.DurationFlag{Name: "debounce", Value: watch.DefaultDebounce, EnvVars: envVar("DEBOUNCE"), Category: catWatch,
+			Usage: "wait until `DURATION` has passed since the last change before rebuilding"},
+		&cli.StringSliceFlag{Name: "ignore", EnvVars: envVar("IGNORE"), Category: catWatch,
+			Usage: "ignore changes to paths matching `GLOB`, where ** matches any number of directories (repeatable)"},
 	}
 }
 

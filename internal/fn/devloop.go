@@ -2,8 +2,12 @@ package fn
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -25,6 +29,21 @@ stale binary and must never restart for nothing.
   - When the program exits on its own and the policy does not restart it, the
     loop keeps watching and starts it again after the next good build.
 
+A change only computes a key when it can matter to the build: each binary
+carries what its build read (build.Inputs, as binary.Matters), and a change
+none of whose paths matters is ignored without a key (an edit of a package
+the program does not import). A burst with lost events, a binary with no
+record and any change after a failed rebuild (the fix may be a new package
+the broken import names) compute the key as before.
+
+Superseded builds are removed (issue 14: nine saves left nine binaries).
+When a new binary takes over, the binaries this process built for the watch
+(binary.Built) other than the new one and the one before it are removed
+from the cache with rebuilder.Remove, which leaves an entry another process
+(or another function of this one) pins; such an entry is tried again at the
+next take-over. The one before is kept so that the previous state can still
+be started (a failed start, an undo that hits the cache).
+
 The loop needs two things, declared here as small interfaces so that it is
 tested with fakes: something that builds (rebuilder) and something that
 supervises (supervisor, made by start for a binary). The one race worth
@@ -40,6 +59,9 @@ type rebuilder interface {
 	Key(ctx context.Context) (string, error)
 	// Build builds the source; the binary stays pinned until Release.
 	Build(ctx context.Context) (binary, error)
+	// Remove removes the cache entry key unless it is pinned; removed is
+	// false when it is pinned, err wraps fs.ErrNotExist when it is gone.
+	Remove(key string) (removed bool, err error)
 }
 
 // binary is a built, pinned program.
@@ -47,6 +69,12 @@ type binary struct {
 	Path, Key string
 	Took      time.Duration
 	Release   func()
+	// Built is set when this process built the binary for the watch (not a
+	// cache hit): the loop removes it once superseded.
+	Built bool
+	// Matters reports whether a change of a path can change the build
+	// (build.Inputs.Matters); nil means every change can.
+	Matters func(path string) bool
 }
 
 // supervisor is one supervision as the dev loop uses it (*runner.Supervisor).
@@ -62,7 +90,8 @@ type devLoop struct {
 	changes   <-chan watch.Change
 	watchErr  <-chan error // the watcher's end, once changes is closed
 	emit      func(Event)
-	moduleDir string // changes are described relative to it
+	moduleDir string       // changes are described relative to it
+	log       *slog.Logger // removals of superseded builds; nil discards
 
 	started atomic.Int64 // runs started so far (noteStarted)
 }
@@ -94,7 +123,11 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 		current    = first.Path
 		replacedAt = int64(-1) // l.started when the last Replace was asked
 		changes    = l.changes
+		matters    = first.Matters // of the current binary
+		failed     bool            // the last rebuild failed: every change counts
+		history    builds
 	)
+	history.use(first)
 	defer func() {
 		if done != nil {
 			scancel()
@@ -144,6 +177,10 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 				}
 				continue
 			}
+			if !failed && !relevant(ch, matters) {
+				l.emit(Event{Kind: EventChangeIgnored, Files: len(ch.Paths)})
+				continue
+			}
 			if k, err := l.build.Key(ctx); err == nil && k == key {
 				l.emit(Event{Kind: EventChangeIgnored, Files: len(ch.Paths)})
 				continue
@@ -153,6 +190,7 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 			b, err := l.build.Build(ctx)
 			if err != nil {
 				if ctx.Err() == nil {
+					failed = true
 					l.emit(Event{Kind: EventRebuildFailed, Err: err, Running: sup != nil})
 				}
 				continue
@@ -160,6 +198,8 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 			release()
 			release = b.Release
 			key, current = b.Key, b.Path
+			matters, failed = b.Matters, false
+			l.removeSuperseded(history.use(b), &history)
 			l.emit(Event{Kind: EventRebuilt, Binary: b.Path, Key: b.Key, Took: b.Took, Msg: what})
 			if sup != nil {
 				replacedAt = l.started.Load()
@@ -175,6 +215,79 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 			r := <-done
 			done = nil
 			return r.st, nil
+		}
+	}
+}
+
+// relevant reports whether ch can change the build: events were lost, or
+// one of its paths matters (matters nil: every path does).
+func relevant(ch watch.Change, matters func(string) bool) bool {
+	if matters == nil || ch.Rescan || ch.Truncated || len(ch.Paths) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(ch.Paths, matters)
+}
+
+// builds are the binaries the dev loop has run, for removing the superseded
+// ones it built. Owned by the loop.
+type builds struct {
+	keys  []string        // distinct keys in order of use, the current one last
+	owned map[string]bool // keys this process built for the watch
+}
+
+// use records that b runs now and returns the keys built by this process
+// that are neither b nor the one before it: those to remove.
+func (h *builds) use(b binary) []string {
+	if h.owned == nil {
+		h.owned = map[string]bool{}
+	}
+	if b.Built {
+		h.owned[b.Key] = true
+	}
+	h.keys = slices.DeleteFunc(h.keys, func(k string) bool { return k == b.Key })
+	h.keys = append(h.keys, b.Key)
+	var drop []string
+	old := slices.Clone(h.keys[:max(0, len(h.keys)-keepBuilds)])
+	for _, k := range old {
+		if h.owned[k] {
+			drop = append(drop, k)
+		}
+	}
+	// Keys not built here are never removed: forget them.
+	h.keys = slices.DeleteFunc(h.keys, func(k string) bool { return !h.owned[k] && slices.Contains(old, k) })
+	return drop
+}
+
+// forget drops key once its entry is removed (or gone).
+func (h *builds) forget(key string) {
+	delete(h.owned, key)
+	h.keys = slices.DeleteFunc(h.keys, func(k string) bool { return k == key })
+}
+
+// keepBuilds is how many binaries a watch keeps: the running one and the
+// one before it.
+const keepBuilds = 2
+
+// removeSuperseded removes the cache entries of keys; a pinned one stays in
+// h to be tried again at the next take-over.
+func (l *devLoop) removeSuperseded(keys []string, h *builds) {
+	log := l.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, k := range keys {
+		removed, err := l.build.Remove(k)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			h.forget(k)
+		case err != nil:
+			h.forget(k) // not retried: a cache that cannot be written says so again at the next build
+			log.Warn("removing a superseded build", "key", k, "err", err)
+		case removed:
+			h.forget(k)
+			log.Debug("removed a superseded build", "key", k)
+		default:
+			log.Debug("superseded build in use; kept", "key", k)
 		}
 	}
 }

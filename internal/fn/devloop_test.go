@@ -3,7 +3,9 @@ package fn
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +25,30 @@ type fakeBuild struct {
 	pinned   map[string]int // path → pins held
 	onBuild  func()         // called inside Build (to race it with an exit)
 	released []string
+	keyCalls int
+	hits     map[string]bool        // keys Build finds in the cache (binary.Built false)
+	matters  func(path string) bool // binary.Matters of every build
+	inUse    map[string]bool        // keys pinned by "another process": Remove refuses
+	removed  []string               // keys removed, in order
+}
+
+func (b *fakeBuild) Remove(key string) (bool, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.inUse[key] {
+		return false, nil
+	}
+	if slices.Contains(b.removed, key) {
+		return false, fs.ErrNotExist
+	}
+	b.removed = append(b.removed, key)
+	return true, nil
+}
+
+func (b *fakeBuild) removedKeys() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.removed)
 }
 
 func (b *fakeBuild) setKey(k string) { b.mu.Lock(); b.key = k; b.mu.Unlock() }
@@ -35,6 +61,7 @@ func (b *fakeBuild) setFail(err error) {
 func (b *fakeBuild) Key(context.Context) (string, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.keyCalls++
 	return b.key, nil
 }
 
@@ -57,7 +84,7 @@ func (b *fakeBuild) binary(key string) binary {
 	b.mu.Lock()
 	b.pinned[path]++
 	b.mu.Unlock()
-	return binary{Path: path, Key: key, Release: func() {
+	return binary{Path: path, Key: key, Built: !b.hits[key], Matters: b.matters, Release: func() {
 		b.mu.Lock()
 		b.pinned[path]--
 		b.released = append(b.released, path)
@@ -115,7 +142,14 @@ type loopTest struct {
 
 func startLoop(t *testing.T) *loopTest {
 	t.Helper()
-	lt := &loopTest{t: t, b: &fakeBuild{key: "v1", pinned: map[string]int{}},
+	return startLoopWith(t, &fakeBuild{})
+}
+
+// startLoopWith starts the loop on b, which starts at key v1.
+func startLoopWith(t *testing.T, b *fakeBuild) *loopTest {
+	t.Helper()
+	b.key, b.pinned = "v1", map[string]int{}
+	lt := &loopTest{t: t, b: b,
 		changes: make(chan watch.Change), runs: make(chan string, 16), events: make(chan Event, 64), result: make(chan error, 1)}
 	lt.l = &devLoop{build: lt.b, changes: lt.changes, watchErr: make(chan error, 1), moduleDir: "/m",
 		emit: func(e Event) { lt.events <- e }}
@@ -317,4 +351,107 @@ func TestDevLoop_watchFails(t *testing.T) {
 	default:
 		t.Error("the supervisor still runs after the loop returned")
 	}
+}
+
+// rebuild changes the key to key and expects the loop to rebuild and run it.
+func (lt *loopTest) rebuild(key string) {
+	lt.t.Helper()
+	lt.b.setKey(key)
+	lt.change("/m/main.go")
+	lt.event(EventRebuilding)
+	lt.event(EventRebuilt)
+	lt.run("bin-" + key)
+}
+
+// Superseded builds are removed as the new one takes over: the running one
+// and the one before it stay; an entry pinned elsewhere stays and is tried
+// again later; a build found in the cache (not built here) is never removed,
+// unless this loop built it before.
+func TestDevLoop_removesSuperseded(t *testing.T) {
+	lt := startLoopWith(t, &fakeBuild{hits: map[string]bool{"v1": true}, inUse: map[string]bool{}})
+	check := func(want ...string) {
+		t.Helper()
+		if got := lt.b.removedKeys(); !slices.Equal(got, want) {
+			t.Errorf("removed %v, want %v", got, want)
+		}
+	}
+	lt.rebuild("v2")
+	check()
+	lt.rebuild("v3")
+	check() // v1 was a cache hit: not this process's to remove
+	lt.b.mu.Lock()
+	lt.b.inUse["v2"] = true
+	lt.b.mu.Unlock()
+	lt.rebuild("v4")
+	check() // v2 is pinned by another process
+	lt.b.mu.Lock()
+	lt.b.inUse["v2"] = false
+	lt.b.mu.Unlock()
+	lt.rebuild("v5")
+	check("v2", "v3")
+	lt.b.mu.Lock()
+	lt.b.hits["v4"] = true // an undo finds v4 in the cache: built here before
+	lt.b.mu.Unlock()
+	lt.rebuild("v4")
+	check("v2", "v3") // v5 is now the one before
+	lt.rebuild("v6")
+	check("v2", "v3", "v5")
+	lt.stop()
+	check("v2", "v3", "v5") // the running one and the one before stay
+}
+
+// A change none of whose paths matters to the build computes no key; a
+// change that matters does; after a failed rebuild every change counts.
+func TestDevLoop_ignoresUnimported(t *testing.T) {
+	matters := func(p string) bool { return !strings.HasPrefix(p, "/m/cmd/b/") }
+	lt := startLoopWith(t, &fakeBuild{matters: matters})
+	keyCalls := func() int {
+		lt.b.mu.Lock()
+		defer lt.b.mu.Unlock()
+		return lt.b.keyCalls
+	}
+	lt.b.setKey("v2") // the module's key changes with cmd/b's file
+	lt.change("/m/cmd/b/main.go")
+	lt.event(EventChangeIgnored)
+	if n := keyCalls(); n != 0 {
+		t.Errorf("key computed %d times for an unimported package, want 0", n)
+	}
+	select {
+	case p := <-lt.runs:
+		t.Fatalf("started %s for an unimported package", p)
+	default:
+	}
+	lt.change("/m/cmd/b/main.go", "/m/lib/x.go")
+	lt.event(EventRebuilding)
+	lt.event(EventRebuilt)
+	lt.run("bin-v2")
+
+	// Events were lost: anything may have changed.
+	lt.b.setKey("v3")
+	select {
+	case lt.changes <- watch.Change{Rescan: true}:
+	case <-time.After(loopWait):
+		t.Fatal("the loop does not take changes")
+	}
+	lt.event(EventRebuilding)
+	lt.event(EventRebuilt)
+	lt.run("bin-v3")
+
+	// A failed rebuild: the fix may lie anywhere (a new package).
+	lt.b.setKey("broken")
+	lt.b.setFail(errors.New("no required module provides package example.com/m/newpkg"))
+	lt.change("/m/lib/x.go")
+	lt.event(EventRebuilding)
+	lt.event(EventRebuildFailed)
+	lt.b.setKey("v4")
+	lt.b.setFail(nil)
+	lt.change("/m/cmd/b/main.go")
+	lt.event(EventRebuilding)
+	lt.event(EventRebuilt)
+	lt.run("bin-v4")
+	// Good again: the filter is back.
+	lt.b.setKey("v5")
+	lt.change("/m/cmd/b/main.go")
+	lt.event(EventChangeIgnored)
+	lt.stop()
 }

@@ -243,7 +243,8 @@ func (f *Function) watch(ctx context.Context, opts runner.Options, first build.R
 	werr := make(chan error, 1)
 	go func() { werr <- w.Run(wctx) }()
 
-	l := &devLoop{build: (*sourceBuilder)(f.src), changes: w.Changes(), watchErr: werr, emit: f.emit, moduleDir: co.ModuleDir}
+	l := &devLoop{build: (*sourceBuilder)(f.src), changes: w.Changes(), watchErr: werr, emit: f.emit,
+		moduleDir: co.ModuleDir, log: f.cfg.Logger}
 	defer f.src.close() // a pin taken by a rebuild at restart (beforeStart)
 	l.start = func(path string) (supervisor, error) {
 		o := opts
@@ -262,7 +263,8 @@ func (f *Function) watch(ctx context.Context, opts runner.Options, first build.R
 		return s, nil
 	}
 	f.emit(Event{Kind: EventWatching, Dirs: dirs})
-	res.Status, res.Err = l.run(ctx, binary{Path: first.Path, Key: first.Key, Release: release})
+	res.Status, res.Err = l.run(ctx, binary{Path: first.Path, Key: first.Key, Release: release,
+		Built: !first.CacheHit, Matters: inputsMatter(first.Inputs)})
 	f.src.noteRebuild(res)
 	if res.Err != nil {
 		return
@@ -286,7 +288,18 @@ func (b *sourceBuilder) Build(ctx context.Context) (binary, error) {
 	if err != nil {
 		return binary{}, err
 	}
-	return binary{Path: r.Path, Key: r.Key, Took: time.Since(began), Release: release}, nil
+	return binary{Path: r.Path, Key: r.Key, Took: time.Since(began), Release: release,
+		Built: !r.CacheHit, Matters: inputsMatter(r.Inputs)}, nil
+}
+
+func (b *sourceBuilder) Remove(key string) (bool, error) { return b.builder.Remove(key) }
+
+// inputsMatter is in.Matters, nil when nothing was recorded.
+func inputsMatter(in *build.Inputs) func(string) bool {
+	if in == nil {
+		return nil
+	}
+	return in.Matters
 }
 
 // attach makes s the supervisor that Restart, Kill and Signal reach.

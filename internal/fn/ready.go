@@ -40,6 +40,7 @@ type checker struct {
 	matched   chan struct{} // closed when a line matched Log; nil between runs
 	isMatch   bool
 	early     bool // a line matched before the run's EventStarted came
+	logMatch  bool // a line matched Log in some run
 	cancelRun context.CancelFunc
 }
 
@@ -56,12 +57,21 @@ func (c *checker) line(_ runner.Stream, line []byte) {
 	if c.cfg.Log == nil || c.isMatch || c.early || !c.cfg.Log.Match(line) {
 		return
 	}
+	c.logMatch = true
 	if c.matched == nil {
 		c.early = true
 		return
 	}
 	c.isMatch = true
 	close(c.matched)
+}
+
+// logMatched reports whether a line of output matched Log: the run was
+// ready by its log, even if it exited before the check said so.
+func (c *checker) logMatched() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.logMatch
 }
 
 func (c *checker) event(e Event) {

@@ -17,7 +17,7 @@ type Report struct {
 	Restarts int          `json:"restarts"`
 	Verdict  string       `json:"verdict"`
 	ExitCode int          `json:"exit_code"`
-	Reason   string       `json:"reason,omitempty"`
+	Reason   string       `json:"reason,omitempty"` // one line; a failed smoke test's adds the last lines of output
 }
 
 // BuildReport says how the binary was obtained.

@@ -88,7 +88,8 @@ func (s *source) request() build.Request {
 	if co.Identity == "" {
 		src = co.PackageDir // a local source: the absolute directory, for `cache ls`
 	}
-	return build.Request{ModuleDir: co.ModuleDir, PackageDir: co.PackageDir, Identity: co.Identity, Source: src, Flags: co.BuildFlags, Env: co.BuildEnv}
+	return build.Request{ModuleDir: co.ModuleDir, PackageDir: co.PackageDir, Identity: co.Identity, Source: src,
+		Flags: co.BuildFlags, Env: co.BuildEnv, Watch: s.cfg.Watch != nil}
 }
 
 // build builds the checkout into the cache (a hit costs a hash).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/fnrun/fnrun/runner"
 )
@@ -108,6 +109,10 @@ func (f *Function) supervise(ctx context.Context, opts runner.Options, res *Resu
 	}
 	code := status.ExitCode()
 	switch {
+	case cfg.Ready.Log != nil && cfg.Ready.URL == "" && cfg.Ready.TCP == "" && ck.logMatched() && (code == 0 || cfg.Ready.Expect[code]):
+		// Its ready line came, then it finished: it was ready (the
+		// check that says so may trail the exit by a moment).
+		res.Smoke = &SmokeResult{Passed: true}
 	case cfg.Ready.Checks():
 		res.Smoke = &SmokeResult{Why: fmt.Sprintf("the program exited (%s) before it was ready", DescribeExit(status)), Tail: out.Text()}
 	case code == 0 || cfg.Ready.Expect[code]:
@@ -117,20 +122,24 @@ func (f *Function) supervise(ctx context.Context, opts runner.Options, res *Resu
 	}
 }
 
-// withTimeout applies Config.Timeout to ctx: when it expires the context
-// ends with errTimedOut and EventTimedOut is emitted.
+// withTimeout applies Config.Timeout to ctx: when it expires
+// EventTimedOut is emitted, then the context ends with errTimedOut. The
+// event comes first, on the timer's goroutine: the supervisor reacts to the
+// context (its "stopping"), so the cause is always said before the effect.
 func (f *Function) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	d := f.cfg.Timeout
 	if d <= 0 {
 		return ctx, func() {}
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, d, errTimedOut)
-	stopEmit := context.AfterFunc(ctx, func() {
-		if context.Cause(ctx) == errTimedOut {
-			f.emit(Event{Kind: EventTimedOut, Name: f.cfg.Runner.Name, Took: d})
+	ctx, cancel := context.WithCancelCause(ctx)
+	t := time.AfterFunc(d, func() {
+		if ctx.Err() != nil {
+			return // stopped for another reason first
 		}
+		f.emit(Event{Kind: EventTimedOut, Name: f.cfg.Runner.Name, Took: d})
+		cancel(errTimedOut)
 	})
-	return ctx, func() { stopEmit(); cancel() }
+	return ctx, func() { t.Stop(); cancel(nil) }
 }
 
 // DescribeExit says how a run ended: "code 3", "killed by SIGTERM".

@@ -6,9 +6,10 @@
 // receives the sockets, and os/exec cannot know that pid before the fork.
 // So the runner starts the fnrun binary itself as
 //
-//	fnrun __fnrun-listen-shim PROGRAM ARGS...
+//	fnrun __fnrun-listen-shim PROGRAM ARGV0 ARGS...
 //
-// and the shim sets LISTEN_PID to its own pid and execs PROGRAM in place:
+// and the shim sets LISTEN_PID to its own pid and execs PROGRAM in place,
+// with ARGV0 ARGS... as its argument vector (ARGV0 is the program's name):
 // same pid, same process group, cgroup and parent-death signal, with the
 // sockets (fds 3, 4, ...) and LISTEN_FDS / LISTEN_FDNAMES inherited as the
 // runner set them.

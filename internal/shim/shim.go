@@ -27,9 +27,10 @@ const EnvPID = "LISTEN_PID"
 func init() { Main() }
 
 // Main acts as the shim when os.Args[1] is Arg: it sets LISTEN_PID to the
-// process's pid and execs os.Args[2] with os.Args[2:] as its argument
-// vector and the environment otherwise unchanged. os.Args[2] is used as a
-// path, without a PATH lookup. If the exec fails it writes
+// process's pid and execs os.Args[2] with os.Args[3:] as its argument
+// vector (argv[0] is the program's name, the path stays os.Args[2]) and the
+// environment otherwise unchanged. os.Args[2] is used as a path, without a
+// PATH lookup. If the exec fails it writes
 // "fnrun: exec PROGRAM: ERROR" to stderr and exits with ExitCannotExec; it
 // never returns then. Otherwise it returns at once. The package's init
 // function calls it, so main needs to call it only as a second line of
@@ -41,16 +42,16 @@ func Main() {
 	os.Exit(run(os.Args[2:]))
 }
 
-// run execs argv with LISTEN_PID set and returns the exit code if that
-// fails.
-func run(argv []string) int {
-	if len(argv) == 0 || argv[0] == "" {
+// run execs args[0] with the argument vector args[1:] and LISTEN_PID set,
+// and returns the exit code if that fails.
+func run(args []string) int {
+	if len(args) < 2 || args[0] == "" {
 		os.Stderr.WriteString("fnrun: " + Arg + ": no program to exec\n")
 		return ExitCannotExec
 	}
 	env := withPID(syscall.Environ(), syscall.Getpid())
-	err := syscall.Exec(argv[0], argv, env)
-	os.Stderr.WriteString("fnrun: exec " + argv[0] + ": " + err.Error() + "\n")
+	err := syscall.Exec(args[0], args[1:], env)
+	os.Stderr.WriteString("fnrun: exec " + args[0] + ": " + err.Error() + "\n")
 	return ExitCannotExec
 }
 

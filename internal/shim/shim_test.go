@@ -21,7 +21,7 @@ const helperEnv = "FNRUN_SHIM_TEST_HELPER"
 func TestMain(m *testing.M) {
 	if os.Getenv(helperEnv) != "" {
 		// The program: report what it sees.
-		fmt.Printf("pid=%d %s=%s args=%s\n", os.Getpid(), EnvPID, os.Getenv(EnvPID), strings.Join(os.Args[1:], ","))
+		fmt.Printf("pid=%d %s=%s argv=%s\n", os.Getpid(), EnvPID, os.Getenv(EnvPID), strings.Join(os.Args, ","))
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -38,7 +38,7 @@ func testBinary(t *testing.T) string {
 
 func TestMain_execsInPlace(t *testing.T) {
 	exe := testBinary(t)
-	cmd := exec.Command(exe, Arg, exe, "a b", "c")
+	cmd := exec.Command(exe, Arg, exe, "prog", "a b", "c")
 	cmd.Env = append(os.Environ(), helperEnv+"=1", EnvPID+"=1")
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -47,7 +47,7 @@ func TestMain_execsInPlace(t *testing.T) {
 	}
 	pid := cmd.Process.Pid
 	got := strings.TrimSpace(out.String())
-	want := fmt.Sprintf("pid=%d %s=%d args=a b,c", pid, EnvPID, pid)
+	want := fmt.Sprintf("pid=%d %s=%d argv=prog,a b,c", pid, EnvPID, pid)
 	if got != want {
 		t.Errorf("program saw %q, want %q", got, want)
 	}
@@ -56,7 +56,7 @@ func TestMain_execsInPlace(t *testing.T) {
 func TestMain_missingProgram(t *testing.T) {
 	exe := testBinary(t)
 	missing := t.TempDir() + "/missing"
-	cmd := exec.Command(exe, Arg, missing, "x")
+	cmd := exec.Command(exe, Arg, missing, "missing", "x")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err := cmd.Run()
