@@ -63,6 +63,7 @@ func (env *appEnv) render(p *progress) func(fn.Event) {
 			log.Info("watching for changes", "name", e.Name, "dirs", strings.Join(e.Dirs, ","))
 		case fn.EventChangeIgnored:
 			log.Debug("change without effect on the build", "name", e.Name, "files", e.Files)
+			p.done(e.Name) // an edit undone while its build ran: no build goes on
 		case fn.EventRebuilding:
 			if !env.jsonLog {
 				log.Info(fmt.Sprintf("change detected (%s); building…", e.Msg), "name", e.Name)

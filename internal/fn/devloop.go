@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,19 @@ from the cache with rebuilder.Remove, which leaves an entry another process
 (or another function of this one) pins; such an entry is tried again at the
 next take-over. The one before is kept so that the previous state can still
 be started (a failed start, an undo that hits the cache).
+
+Builds start early (issue 15: waiting out the debounce added it to every
+edit). The watcher delivers a burst's first events at once as an Early
+change and the burst's end later (watch.Options.Early); the loop checks the
+key and starts the build on the Early change, in a goroutine, so that it
+keeps taking changes. A build is swapped in only if no event arrived after
+it started: one that finishes before its burst ends is held until the end
+says nothing followed (Change.More unset); a later event cancels it (the
+build runs go under ctx) and the burst's end state is built once the burst
+is over. A change that ends or starts a burst while a build runs cancels
+that build the same way. EventRebuilding is emitted once per announced
+outcome: a restarted build is not announced again, and its EventRebuilt or
+EventRebuildFailed names the change first announced.
 
 The loop needs two things, declared here as small interfaces so that it is
 tested with fakes: something that builds (rebuilder) and something that
@@ -87,8 +101,8 @@ type supervisor interface {
 type devLoop struct {
 	build     rebuilder
 	start     func(path string) (supervisor, error) // a supervisor for path, not yet running
-	changes   <-chan watch.Change
-	watchErr  <-chan error // the watcher's end, once changes is closed
+	changes   <-chan watch.Change                   // Early ones too (watch.Options.Early)
+	watchErr  <-chan error                          // the watcher's end, once changes is closed
 	emit      func(Event)
 	moduleDir string       // changes are described relative to it
 	log       *slog.Logger // removals of superseded builds; nil discards
@@ -101,6 +115,17 @@ func (l *devLoop) noteStarted() { l.started.Add(1) }
 
 type supResult struct {
 	st  runner.Status
+	err error
+}
+
+// attempt is a build in flight; done receives its one result.
+type attempt struct {
+	cancel context.CancelFunc
+	done   chan buildResult
+}
+
+type buildResult struct {
+	bin binary
 	err error
 }
 
@@ -126,6 +151,13 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 		matters    = first.Matters // of the current binary
 		failed     bool            // the last rebuild failed: every change counts
 		history    builds
+
+		att       *attempt     // the build in flight
+		held      *buildResult // a build that finished before its burst ended
+		open      bool         // an Early change was taken, its burst goes on
+		announced bool         // EventRebuilding was emitted, its outcome not yet
+		what      string       // the announced change
+		drain     sync.WaitGroup
 	)
 	history.use(first)
 	defer func() {
@@ -134,6 +166,59 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 			<-done
 		}
 	}()
+	// abandon cancels the build in flight and drops one held back: a
+	// change arrived after it started. A cancelled build's result is
+	// released when it comes.
+	abandon := func() {
+		if a := att; a != nil {
+			att = nil
+			a.cancel()
+			drain.Add(1)
+			go func() {
+				defer drain.Done()
+				if r := <-a.done; r.err == nil {
+					r.bin.Release()
+				}
+			}()
+		}
+		if held != nil {
+			if held.err == nil {
+				held.bin.Release()
+			}
+			held = nil
+		}
+	}
+	defer func() {
+		abandon()
+		drain.Wait()
+	}()
+	// consider starts a build if ch can change the binary and reports
+	// whether it did. A restarted build is not announced again.
+	consider := func(ch watch.Change) bool {
+		if !failed && !relevant(ch, matters) {
+			return false
+		}
+		if k, err := l.build.Key(ctx); err == nil && k == key {
+			return false
+		}
+		if !announced {
+			announced, what = true, describeChange(ch, l.moduleDir)
+			l.emit(Event{Kind: EventRebuilding, Msg: what})
+		}
+		bctx, cancel := context.WithCancel(ctx)
+		a := &attempt{cancel: cancel, done: make(chan buildResult, 1)}
+		att = a
+		go func() {
+			b, err := l.build.Build(bctx)
+			a.done <- buildResult{b, err}
+		}()
+		return true
+	}
+	// ignored reports a burst that builds nothing.
+	ignored := func(ch watch.Change) {
+		announced = false // a build cancelled for this burst ends here
+		l.emit(Event{Kind: EventChangeIgnored, Files: len(ch.Paths)})
+	}
 	start := func(path string) error {
 		replacedAt = -1
 		s, err := l.start(path)
@@ -147,10 +232,38 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 		}()
 		return nil
 	}
+	// finish reports a build whose burst is over and swaps it in if good.
+	finish := func(r buildResult) error {
+		announced = false
+		if r.err != nil {
+			if ctx.Err() == nil {
+				failed = true
+				l.emit(Event{Kind: EventRebuildFailed, Err: r.err, Running: sup != nil})
+			}
+			return nil
+		}
+		b := r.bin
+		release()
+		release = b.Release
+		key, current = b.Key, b.Path
+		matters, failed = b.Matters, false
+		l.removeSuperseded(history.use(b), &history)
+		l.emit(Event{Kind: EventRebuilt, Binary: b.Path, Key: b.Key, Took: b.Took, Msg: what})
+		if sup != nil {
+			replacedAt = l.started.Load()
+			sup.Replace(current)
+			return nil
+		}
+		return start(current)
+	}
 	if err := start(current); err != nil {
 		return last, err
 	}
 	for {
+		var built chan buildResult
+		if att != nil {
+			built = att.done
+		}
 		select {
 		case r := <-done:
 			sup, done = nil, nil
@@ -169,6 +282,16 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 				continue
 			}
 			l.emit(Event{Kind: EventIdle, Code: last.ExitCode()})
+		case r := <-built:
+			att.cancel()
+			att = nil
+			if open {
+				held = &r // swapped in if nothing follows in its burst
+				continue
+			}
+			if err := finish(r); err != nil {
+				return last, err
+			}
 		case ch, ok := <-changes:
 			if !ok {
 				changes = nil // closed: never select it again
@@ -177,35 +300,34 @@ func (l *devLoop) run(ctx context.Context, first binary) (runner.Status, error) 
 				}
 				continue
 			}
-			if !failed && !relevant(ch, matters) {
-				l.emit(Event{Kind: EventChangeIgnored, Files: len(ch.Paths)})
-				continue
-			}
-			if k, err := l.build.Key(ctx); err == nil && k == key {
-				l.emit(Event{Kind: EventChangeIgnored, Files: len(ch.Paths)})
-				continue
-			}
-			what := describeChange(ch, l.moduleDir)
-			l.emit(Event{Kind: EventRebuilding, Msg: what})
-			b, err := l.build.Build(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					failed = true
-					l.emit(Event{Kind: EventRebuildFailed, Err: err, Running: sup != nil})
+			switch {
+			case ch.Early:
+				// A burst begins: build at once what it has changed so far.
+				abandon()
+				open = true
+				consider(ch)
+			case open && !ch.More:
+				// The burst ended with nothing after its Early change: what
+				// that started stands.
+				open = false
+				switch {
+				case held != nil:
+					r := *held
+					held = nil
+					if err := finish(r); err != nil {
+						return last, err
+					}
+				case att == nil:
+					ignored(ch)
 				}
-				continue
-			}
-			release()
-			release = b.Release
-			key, current = b.Key, b.Path
-			matters, failed = b.Matters, false
-			l.removeSuperseded(history.use(b), &history)
-			l.emit(Event{Kind: EventRebuilt, Binary: b.Path, Key: b.Key, Took: b.Took, Msg: what})
-			if sup != nil {
-				replacedAt = l.started.Load()
-				sup.Replace(current)
-			} else if err := start(current); err != nil {
-				return last, err
+			default:
+				// A burst ended, with events after its Early change or
+				// without one: build its end state.
+				open = false
+				abandon()
+				if !consider(ch) {
+					ignored(ch)
+				}
 			}
 		case <-ctx.Done():
 			if sup == nil {

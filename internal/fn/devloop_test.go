@@ -30,6 +30,8 @@ type fakeBuild struct {
 	matters  func(path string) bool // binary.Matters of every build
 	inUse    map[string]bool        // keys pinned by "another process": Remove refuses
 	removed  []string               // keys removed, in order
+	gate     chan struct{}          // if set, Build waits for it (or for ctx) before returning
+	canceled int                    // builds ended by their ctx
 }
 
 func (b *fakeBuild) Remove(key string) (bool, error) {
@@ -65,13 +67,23 @@ func (b *fakeBuild) Key(context.Context) (string, error) {
 	return b.key, nil
 }
 
-func (b *fakeBuild) Build(context.Context) (binary, error) {
+func (b *fakeBuild) Build(ctx context.Context) (binary, error) {
 	b.mu.Lock()
 	b.builds++
-	key, fail, hook := b.key, b.fail, b.onBuild
+	key, fail, hook, gate := b.key, b.fail, b.onBuild, b.gate
 	b.mu.Unlock()
 	if hook != nil {
 		hook()
+	}
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			b.mu.Lock()
+			b.canceled++
+			b.mu.Unlock()
+			return binary{}, ctx.Err()
+		}
 	}
 	if fail != nil {
 		return binary{}, fail
@@ -102,6 +114,9 @@ type fakeSup struct {
 	replace chan string
 	exit    chan struct{}
 	done    chan struct{}
+	// onReplace is called by Replace before it hands the path over (to
+	// race it with an exit).
+	onReplace func()
 }
 
 func (s *fakeSup) Run(ctx context.Context) (runner.Status, error) {
@@ -121,6 +136,9 @@ func (s *fakeSup) Run(ctx context.Context) (runner.Status, error) {
 }
 
 func (s *fakeSup) Replace(path string) {
+	if s.onReplace != nil {
+		s.onReplace()
+	}
 	select {
 	case s.replace <- path:
 	default:
@@ -204,10 +222,43 @@ func (lt *loopTest) event(kind EventKind) Event {
 
 func (lt *loopTest) change(paths ...string) {
 	lt.t.Helper()
+	lt.send(watch.Change{Paths: paths})
+}
+
+func (lt *loopTest) send(ch watch.Change) {
+	lt.t.Helper()
 	select {
-	case lt.changes <- watch.Change{Paths: paths}:
+	case lt.changes <- ch:
 	case <-time.After(loopWait):
 		lt.t.Fatal("the loop does not take changes")
+	}
+}
+
+// noEvent checks that no event is waiting.
+func (lt *loopTest) noEvent() {
+	lt.t.Helper()
+	select {
+	case e := <-lt.events:
+		lt.t.Fatalf("event %v (%+v), want none yet", e.Kind, e)
+	default:
+	}
+}
+
+// waitBuilds waits until Build has been called n times.
+func (lt *loopTest) waitBuilds(n int) {
+	lt.t.Helper()
+	deadline := time.Now().Add(loopWait)
+	for {
+		lt.b.mu.Lock()
+		got := lt.b.builds
+		lt.b.mu.Unlock()
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			lt.t.Fatalf("builds = %d, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -313,8 +364,8 @@ func TestDevLoop_endedThenRebuilt(t *testing.T) {
 func TestDevLoop_rebuildRacesExit(t *testing.T) {
 	lt := startLoop(t)
 	first := lt.sup(0)
-	lt.b.onBuild = func() {
-		close(first.exit) // the program ends while the build runs
+	first.onReplace = func() {
+		close(first.exit) // the program ends as the build is done
 		<-first.done      // and its Run has returned before the Replace
 	}
 	lt.b.setKey("v2")
@@ -454,4 +505,96 @@ func TestDevLoop_ignoresUnimported(t *testing.T) {
 	lt.change("/m/cmd/b/main.go")
 	lt.event(EventChangeIgnored)
 	lt.stop()
+}
+
+// A burst's Early change starts the build; the build is swapped in when the
+// burst ends with nothing after it, announced once.
+func TestDevLoop_earlyBuild(t *testing.T) {
+	lt := startLoop(t)
+	lt.b.gate = make(chan struct{})
+	lt.b.setKey("v2")
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}, Early: true})
+	if e := lt.event(EventRebuilding); e.Msg != "main.go" {
+		t.Errorf("rebuilding %q, want %q", e.Msg, "main.go")
+	}
+	lt.waitBuilds(1) // started before the burst is over
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}})
+	lt.noEvent()
+	close(lt.b.gate)
+	if e := lt.event(EventRebuilt); e.Key != "v2" || e.Msg != "main.go" {
+		t.Errorf("rebuilt %+v, want key v2 for main.go", e)
+	}
+	lt.run("bin-v2")
+
+	// Finished before the burst ends: held until the end says nothing followed.
+	lt.b.setKey("v3")
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}, Early: true})
+	lt.event(EventRebuilding)
+	lt.waitBuilds(2)
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}})
+	lt.event(EventRebuilt)
+	lt.run("bin-v3")
+
+	// An Early change that leaves the key as it is: ignored once, at the end.
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}, Early: true})
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}})
+	lt.event(EventChangeIgnored)
+	lt.noEvent()
+	lt.stop()
+	if lt.b.builds != 2 {
+		t.Errorf("builds = %d, want 2", lt.b.builds)
+	}
+}
+
+// Events after the build started cancel it; the burst's end state is built
+// once the burst is over and swapped in; the restart is not announced again.
+func TestDevLoop_earlyBuildCanceled(t *testing.T) {
+	lt := startLoop(t)
+	lt.b.gate = make(chan struct{})
+	lt.b.setKey("v2")
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}, Early: true})
+	lt.event(EventRebuilding)
+	lt.waitBuilds(1)
+	lt.b.setKey("v3")
+	lt.send(watch.Change{Paths: []string{"/m/a.go", "/m/main.go"}, More: true})
+	lt.waitBuilds(2)
+	lt.b.mu.Lock()
+	canceled := lt.b.canceled
+	lt.b.mu.Unlock()
+	if canceled != 1 {
+		t.Errorf("canceled builds = %d, want 1", canceled)
+	}
+	lt.noEvent()
+	close(lt.b.gate)
+	if e := lt.event(EventRebuilt); e.Key != "v3" || e.Msg != "main.go" {
+		t.Errorf("rebuilt %+v, want key v3 for the change first announced (main.go)", e)
+	}
+	lt.run("bin-v3")
+
+	// A build that finished, then more events: dropped, its pin released.
+	lt.b.gate = nil
+	lt.b.setKey("v4")
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}, Early: true})
+	lt.event(EventRebuilding)
+	lt.waitBuilds(3)
+	lt.b.setKey("v5")
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}, More: true})
+	if e := lt.event(EventRebuilt); e.Key != "v5" {
+		t.Errorf("rebuilt %+v, want key v5", e)
+	}
+	lt.run("bin-v5")
+
+	// Undone within the burst: the cancelled build ends as ignored.
+	lt.b.gate = make(chan struct{})
+	lt.b.setKey("v6")
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}, Early: true})
+	lt.event(EventRebuilding)
+	lt.waitBuilds(5)
+	lt.b.setKey("v5")
+	lt.send(watch.Change{Paths: []string{"/m/main.go"}, More: true})
+	lt.event(EventChangeIgnored)
+	lt.stop()
+	if got := lt.b.builds; got != 5 {
+		t.Errorf("builds = %d, want 5 (v2, v3, v4, v5, v6)", got)
+	}
 }

@@ -226,6 +226,7 @@ func (f *Function) watch(ctx context.Context, opts runner.Options, first build.R
 	w, err := watch.New(watch.Options{
 		Roots:      dirs,
 		Debounce:   f.cfg.Watch.Debounce,
+		Early:      watch.DefaultEarly, // the dev loop builds at a burst's start
 		Ignore:     f.cfg.Watch.Ignore,
 		KeepVendor: vendorErr == nil,
 		Logger:     f.cfg.Logger,

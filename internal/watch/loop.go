@@ -47,6 +47,16 @@ consumer is busy (building, restarting). An event that arrives before the
 Change is taken withdraws the offer and restarts the window; the Change
 offered next covers both bursts.
 
+Early delivery (Options.Early, for the dev loop: issue 15, a build that
+waits out the debounce adds it to every edit's latency). A second timer,
+reset like the first but with the short Early gap and only until the
+burst's Early Change is taken, offers the burst so far with Early set. The
+burst is not reset then: the Change that ends it (always offered after an
+Early one, even if nothing is left to list) covers the whole burst, so
+temporary files still cancel out, and has More set if events arrived after
+the Early Change was taken. An Early offer not yet taken when the burst ends
+is replaced by the ordinary Change.
+
 Failures. Lost events (fsnotify.ErrEventOverflow) trigger a rescan of the
 roots, reported as a Change with Rescan set. Running out of inotify
 watches while adding a new directory cannot be fixed by the loop, so it
@@ -66,7 +76,8 @@ import (
 )
 
 // Run processes file system events until ctx is done or the Watcher is
-// closed, delivering one Change per debounced burst on Changes. It returns
+// closed, delivering one Change per debounced burst on Changes (preceded
+// by one with Early set when Options.Early is set). It returns
 // nil in both cases and closes Changes on return. Run must be called at
 // most once; a second call returns an error.
 //
@@ -84,15 +95,25 @@ func (w *Watcher) Run(ctx context.Context) error {
 	timer := time.NewTimer(w.opts.Debounce)
 	timer.Stop()
 	defer timer.Stop()
+	early := time.NewTimer(w.opts.Debounce) // the Early gap; never reset when Early is 0
+	early.Stop()
+	defer early.Stop()
 
 	var (
 		b     burst
 		ready Change
 		out   chan<- Change // w.changes while ready holds a Change, else nil
+		led   bool          // the burst's Early Change was taken
+		more  bool          // events arrived after that
 	)
 	touched := func() {
 		out = nil
 		timer.Reset(w.opts.Debounce)
+		if led {
+			more = true
+		} else if w.opts.Early > 0 {
+			early.Reset(w.opts.Early)
+		}
 	}
 	for {
 		select {
@@ -118,15 +139,29 @@ func (w *Watcher) Run(ctx context.Context) error {
 			if w.fatal != nil {
 				return w.fatal
 			}
+		case <-early.C:
+			if c, ok := b.change(); ok && out == nil && !led {
+				c.Early = true
+				ready, out = c, w.changes
+			}
 		case <-timer.C:
-			if c, ok := b.change(); ok {
+			early.Stop()
+			if c, ok := b.change(); ok || led {
+				// After an Early Change the burst's end is reported even
+				// with nothing left to list: the consumer waits for it.
+				c.More = more
 				ready, out = c, w.changes
 			} else {
 				b.reset() // only transient files: nothing to report
 			}
 		case out <- ready:
+			if ready.Early {
+				led = true
+			} else {
+				b.reset()
+				led, more = false, false
+			}
 			ready, out = Change{}, nil
-			b.reset()
 		}
 	}
 }

@@ -19,6 +19,12 @@ import (
 // before the burst is reported.
 const DefaultDebounce = 100 * time.Millisecond
 
+// DefaultEarly is the Early gap callers use when they want bursts reported
+// early: long enough for the events of one save (truncate and write, or
+// write a temporary file and rename it over the original) to arrive
+// together.
+const DefaultEarly = 15 * time.Millisecond
+
 // Log attribute keys.
 const (
 	keyPath = "path"
@@ -34,6 +40,11 @@ type Options struct {
 	// Debounce is the quiet period that ends a burst; 0 means
 	// DefaultDebounce.
 	Debounce time.Duration
+	// Early, if positive and shorter than Debounce, makes Run also deliver
+	// a burst before it is over: once no event has arrived for Early, the
+	// burst so far is delivered as a Change with Early set; the burst's
+	// last Change follows when it ends, as without Early. 0 disables this.
+	Early time.Duration
 	// Ignore holds extra globs (see MatchGlob), each matched against the
 	// slash path relative to the root of the path and of each of its
 	// parent directories, and, if the glob has no "/", against their base
@@ -61,6 +72,14 @@ type Change struct {
 	// Rescan is set when events were lost (inotify queue overflow) and the
 	// roots were walked again: anything may have changed.
 	Rescan bool
+	// Early is set on a Change delivered before its burst is over (see
+	// Options.Early). Exactly one Change without Early follows for the same
+	// burst, when it ends; its Paths cover the whole burst.
+	Early bool
+	// More is set on the Change that ends a burst whose Early Change was
+	// received when events arrived after that: what was started for the
+	// Early Change is out of date.
+	More bool
 }
 
 // Watcher watches directory trees and reports debounced changes.
@@ -97,6 +116,9 @@ func New(opts Options) (*Watcher, error) {
 	}
 	if opts.Debounce <= 0 {
 		opts.Debounce = DefaultDebounce
+	}
+	if opts.Early >= opts.Debounce {
+		opts.Early = 0
 	}
 	for _, g := range opts.Ignore {
 		// Not prefixed with "watch:": callers add their own context, and
@@ -171,8 +193,9 @@ func cleanRoots(in []string) ([]string, error) {
 }
 
 // Changes returns the channel on which Run delivers one Change per
-// debounced burst. It is closed when Run returns. A burst that arrives
-// while the previous Change has not been received yet is merged into it.
+// debounced burst (two with Options.Early: the first with Early set). It is
+// closed when Run returns. A burst that arrives while the previous Change
+// has not been received yet is merged into it.
 func (w *Watcher) Changes() <-chan Change { return w.changes }
 
 // WatchedDirs returns the directories currently watched, sorted. It is

@@ -153,6 +153,31 @@ func TestWatcher_DebounceBurst(t *testing.T) {
 	assertOnly(t, w, sentinel)
 }
 
+// With Early, a burst is delivered at once and again when it ends; the end
+// says whether anything happened after the early delivery.
+func TestWatcher_Early(t *testing.T) {
+	root := tempRoot(t)
+	w := startWatcher(t, Options{Roots: []string{root}, Debounce: 300 * time.Millisecond, Early: 10 * time.Millisecond})
+	a, b := filepath.Join(root, "a.go"), filepath.Join(root, "b.go")
+
+	writeFile(t, a, "package main\n")
+	if c := nextChange(t, w); !c.Early || !slices.Equal(c.Paths, []string{a}) {
+		t.Fatalf("got Change %+v, want an Early one naming %s", c, a)
+	}
+	if c := nextChange(t, w); c.Early || c.More || !slices.Equal(c.Paths, []string{a}) {
+		t.Fatalf("got Change %+v, want the burst's end naming %s, without More", c, a)
+	}
+
+	writeFile(t, a, "package main // edited\n")
+	if c := nextChange(t, w); !c.Early {
+		t.Fatalf("got Change %+v, want an Early one", c)
+	}
+	writeFile(t, b, "package main\n")
+	if c := nextChange(t, w); c.Early || !c.More || !slices.Equal(c.Paths, []string{a, b}) {
+		t.Fatalf("got Change %+v, want the burst's end with More naming %s and %s", c, a, b)
+	}
+}
+
 func TestWatcher_NewNestedDir(t *testing.T) {
 	root := tempRoot(t)
 	w := startWatcher(t, Options{Roots: []string{root}})
