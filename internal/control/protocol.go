@@ -19,9 +19,7 @@ version.
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -149,13 +147,16 @@ func (e *RunningError) Error() string {
 // ValidInstanceName refuses.
 var ErrInvalidInstanceName = errors.New("invalid instance name")
 
-var instanceNameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`) })
-
 // ValidInstanceName reports, as an error wrapping ErrInvalidInstanceName,
 // whether name can name an instance (and so a socket file): 1 to 64 of
 // A-Z a-z 0-9 . _ -, and not "." or "..".
 func ValidInstanceName(name string) error {
-	if !instanceNameRE().MatchString(name) || name == "." || name == ".." {
+	ok := len(name) >= 1 && len(name) <= 64 && name != "." && name != ".."
+	for i := 0; ok && i < len(name); i++ {
+		c := name[i]
+		ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+	}
+	if !ok {
 		return fmt.Errorf("%w %q: want 1 to 64 letters, digits, dots, _ or - (and not . or .. alone)", ErrInvalidInstanceName, name)
 	}
 	return nil
