@@ -154,15 +154,18 @@ func statusOf(name string, st fn.Status) control.FunctionStatus {
 
 // fnHandler serves one function (run, exec).
 type fnHandler struct {
-	env *appEnv
-	f   atomic.Pointer[fn.Function] // set once the function exists
-	cmd string                      // run or exec
+	env    *appEnv
+	f      atomic.Pointer[fn.Function] // set once the function exists
+	cmd    string                      // run or exec
+	listen []string                    // held addresses, for ps
 }
 
 func (h *fnHandler) Status() control.Instance {
 	inst := control.Instance{Command: h.cmd, Dir: workDir()}
 	if f := h.f.Load(); f != nil {
-		inst.Functions = []control.FunctionStatus{statusOf(f.Name(), f.Status())}
+		fs := statusOf(f.Name(), f.Status())
+		fs.Listen = h.listen
+		inst.Functions = []control.FunctionStatus{fs}
 	}
 	return inst
 }
@@ -200,8 +203,9 @@ func (h *fnHandler) Do(ctx context.Context, op string, names []string) error {
 
 // sysHandler serves a system (up).
 type sysHandler struct {
-	env *appEnv
-	sys atomic.Pointer[system.System] // set once the system exists
+	env    *appEnv
+	sys    atomic.Pointer[system.System] // set once the system exists
+	listen map[string][]string           // held addresses by entry, for ps
 }
 
 func (h *sysHandler) Status() control.Instance {
@@ -211,7 +215,9 @@ func (h *sysHandler) Status() control.Instance {
 		return inst
 	}
 	for _, s := range sys.Status() {
-		inst.Functions = append(inst.Functions, statusOf(s.Name, s.Status))
+		fs := statusOf(s.Name, s.Status)
+		fs.Listen = h.listen[s.Entry]
+		inst.Functions = append(inst.Functions, fs)
 	}
 	return inst
 }

@@ -96,6 +96,19 @@ func (env *appEnv) hold(listens, proxies []string, backlog int) (*held, error) {
 	return h, nil
 }
 
+// addrs are the held addresses, as ps shows them: tcp://127.0.0.1:8080,
+// and a proxy's public address with "(proxy)".
+func (h *held) addrs() []string {
+	if h == nil {
+		return nil
+	}
+	out := h.set.Addrs()
+	for _, l := range h.proxies {
+		out = append(out, l.Addr().Network()+"://"+l.Addr().String()+" (proxy)")
+	}
+	return out
+}
+
 // close stops the proxies and closes every held socket.
 func (h *held) close() {
 	if h == nil {

@@ -24,6 +24,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -485,6 +486,18 @@ func resolveLogs(root string, names []string, mustExist bool, running func() map
 				insts = up
 			}
 			if len(insts) == 0 {
+				// An entry with replicas: its name stands for all of them
+				// (api: api.1, api.2, ...), if one instance has them.
+				if in, reps := replicaLogs(root, name); len(reps) > 0 {
+					for _, r := range reps {
+						rt := logTarget{instance: in, name: r, path: logPath(root, in, r)}
+						if !seen[rt.path] {
+							seen[rt.path] = true
+							targets = append(targets, rt)
+						}
+					}
+					continue
+				}
 				// An instance with one function (fnrun run): its name
 				// stands for that function.
 				if only := onlyLog(root, name); only != "" {
@@ -511,6 +524,49 @@ func resolveLogs(root string, names []string, mustExist bool, running func() map
 		}
 	}
 	return targets, nil
+}
+
+// replicaLogs returns the instance and the sorted names of the replica logs
+// of entry (entry.1.log, entry.2.log, ...), when exactly one instance has
+// them.
+func replicaLogs(root, entry string) (string, []string) {
+	dirs, err := os.ReadDir(root)
+	if err != nil {
+		return "", nil
+	}
+	var inst string
+	var reps []string
+	for _, d := range dirs {
+		if !d.IsDir() || control.ValidInstanceName(d.Name()) != nil {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(root, d.Name()))
+		if err != nil {
+			continue
+		}
+		var here []string
+		for _, f := range files {
+			name, ok := strings.CutSuffix(f.Name(), ".log")
+			num, isRep := strings.CutPrefix(name, entry+".")
+			if !ok || !isRep || !f.Type().IsRegular() || num == "" || strings.Trim(num, "0123456789") != "" {
+				continue
+			}
+			here = append(here, name)
+		}
+		if len(here) == 0 {
+			continue
+		}
+		if inst != "" {
+			return "", nil // in more than one instance: say which
+		}
+		inst, reps = d.Name(), here
+	}
+	slices.SortFunc(reps, func(a, b string) int {
+		x, _ := strconv.Atoi(strings.TrimPrefix(a, entry+"."))
+		y, _ := strconv.Atoi(strings.TrimPrefix(b, entry+"."))
+		return x - y
+	})
+	return inst, reps
 }
 
 // onlyLog returns the name of the one function log in instance's

@@ -140,9 +140,9 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 	defer hd.close()
 	cfg.Runner.Listeners = hd.set.Listeners()
 	if replicas > 1 {
-		return env.runReplicas(c, cfg, def, name, chosen, replicas)
+		return env.runReplicas(c, cfg, def, name, chosen, replicas, hd.addrs())
 	}
-	h := &fnHandler{env: env, cmd: c.Command.Name}
+	h := &fnHandler{env: env, cmd: c.Command.Name, listen: hd.addrs()}
 	name, closeCtl, err := env.serve(c, name, chosen, true, h)
 	if err != nil {
 		env.detached.fail(err)
@@ -189,8 +189,8 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 
 // runReplicas runs cfg as replicas copies, as `up` runs an entry with
 // replicas: NAME.1 ... NAME.N, one build, each supervised on its own.
-func (env *appEnv) runReplicas(c *cli.Context, cfg fn.Config, def, name string, chosen bool, replicas int) error {
-	h := &sysHandler{env: env}
+func (env *appEnv) runReplicas(c *cli.Context, cfg fn.Config, def, name string, chosen bool, replicas int, listen []string) error {
+	h := &sysHandler{env: env, listen: map[string][]string{sanitizeInstance(def): listen}}
 	name, closeCtl, err := env.serve(c, name, chosen, true, h)
 	if err != nil {
 		env.detached.fail(err)

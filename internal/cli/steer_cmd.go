@@ -101,7 +101,17 @@ the next run starts. --json prints the documented schema (README.md).`,
 func printPS(env *appEnv, insts []control.Instance, now time.Time) {
 	var buf bytes.Buffer
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE\tFUNCTION\tSTATE\tPID\tUPTIME\tRUNS\tLAST EXIT\tNEXT")
+	listen := false
+	for _, in := range insts {
+		for _, f := range in.Functions {
+			listen = listen || len(f.Listen) > 0
+		}
+	}
+	head := "INSTANCE\tFUNCTION\tSTATE\tPID\tUPTIME\tRUNS\tLAST EXIT\tNEXT"
+	if listen {
+		head += "\tLISTEN"
+	}
+	fmt.Fprintln(tw, head)
 	for _, in := range insts {
 		for _, f := range in.Functions {
 			pid, up, last, next := "-", "-", "-", ""
@@ -120,7 +130,11 @@ func printPS(env *appEnv, insts []control.Instance, now time.Time) {
 			if f.NextRestart != nil {
 				next = "restart in " + shortDuration(f.NextRestart.Sub(now))
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", in.Name, f.Name, f.State, pid, up, f.Runs, last, next)
+			row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s", in.Name, f.Name, f.State, pid, up, f.Runs, last, next)
+			if listen {
+				row += "\t" + strings.Join(f.Listen, ", ")
+			}
+			fmt.Fprintln(tw, row)
 		}
 	}
 	tw.Flush()

@@ -147,6 +147,7 @@ func (env *appEnv) upAction(c *cli.Context, st *upReport) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
+	listenAddrs := map[string][]string{}
 	for _, e := range entries {
 		if len(e.Listen) == 0 && len(e.Proxy) == 0 {
 			continue
@@ -161,8 +162,9 @@ func (env *appEnv) upAction(c *cli.Context, st *upReport) error {
 			opts.Listeners = map[string][]runner.Listener{}
 		}
 		opts.Listeners[e.Name] = hd.set.Listeners()
+		listenAddrs[e.Name] = hd.addrs()
 	}
-	h := &sysHandler{env: env}
+	h := &sysHandler{env: env, listen: listenAddrs}
 	name, closeCtl, err := env.serve(c, name, chosen, false, h)
 	if err != nil {
 		env.detached.fail(err)

@@ -84,6 +84,7 @@ type FunctionStatus struct {
 	LastExit    string     `json:"last_exit,omitempty"`
 	LastExitAt  *time.Time `json:"last_exit_at,omitempty"`
 	NextRestart *time.Time `json:"next_restart,omitempty"`
+	Listen      []string   `json:"listen,omitempty"` // the sockets fnrun holds for it (--listen, --proxy)
 	Source      string     `json:"source,omitempty"`
 	Key         string     `json:"key,omitempty"`
 }
