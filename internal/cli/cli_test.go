@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fnrun/fnrun/internal/control"
 	"github.com/fnrun/fnrun/runner"
 	"github.com/rogpeppe/go-internal/goproxytest"
 	"github.com/rogpeppe/go-internal/testscript"
@@ -76,6 +77,11 @@ func TestScripts(t *testing.T) {
 			e.Setenv("GIT_COMMITTER_NAME", "fnrun test")
 			e.Setenv("GIT_COMMITTER_EMAIL", "test@fnrun.invalid")
 			e.Setenv("ORIG_PATH", e.Getenv("PATH"))
+			// A script that fails before its `fnrun down` must not leave a
+			// detached fnrun (-d) behind: stop every instance still
+			// serving a socket in the script's runtime directory.
+			runDir := filepath.Join(e.WorkDir, ".fnrun-cache", control.CacheRunDirName)
+			e.Defer(func() { stopInstances(t, runDir) })
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -428,4 +434,20 @@ func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	out := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
 	ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(out), 0o644))
+}
+
+// stopInstances stops the fnrun instances serving sockets in dir: SIGTERM,
+// then SIGKILL if one is still there after waitLimit.
+func stopInstances(t *testing.T, dir string) {
+	insts, _ := control.List(dir)
+	for _, in := range insts {
+		if in.PID <= 0 || in.PID == os.Getpid() {
+			continue
+		}
+		t.Logf("stopping instance %s (pid %d) left by the script", in.Name, in.PID)
+		syscall.Kill(in.PID, syscall.SIGTERM)
+		if !awaitGone(in.PID, time.Now().Add(waitLimit)) {
+			syscall.Kill(in.PID, syscall.SIGKILL)
+		}
+	}
 }
