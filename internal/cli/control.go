@@ -183,22 +183,15 @@ func (h *fnHandler) Do(ctx context.Context, op string, names []string) error {
 			return &control.UnknownNamesError{Unknown: []string{n}, Known: []string{f.Name()}}
 		}
 	}
-	act := func(ctx context.Context) error {
-		switch op {
-		case control.OpRestart:
-			return f.RestartWait(ctx)
-		case control.OpStop:
-			return f.Stop(ctx)
-		case control.OpStart:
-			return f.Start(ctx)
-		}
-		return fmt.Errorf("unknown op %q", op)
+	do, err := fn.Action(op)
+	if err != nil {
+		return err
 	}
 	if control.NoWait(ctx) {
-		go act(context.WithoutCancel(ctx))
+		go do(f, context.WithoutCancel(ctx))
 		return nil
 	}
-	return act(ctx)
+	return do(f, ctx)
 }
 
 // sysHandler serves a system (up).

@@ -18,6 +18,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/fnrun/fnrun/internal/fn"
+	"github.com/fnrun/fnrun/internal/system"
+	"github.com/fnrun/fnrun/runner"
 )
 
 /*
@@ -111,6 +113,27 @@ func (d *detachChild) check(sts []fn.Status, names []string) {
 	}
 	if up {
 		d.send(true, "")
+	}
+}
+
+// checkSystem is check over every function of sys (nil: not made yet).
+func (d *detachChild) checkSystem(sys *system.System) {
+	if d == nil || sys == nil {
+		return
+	}
+	var sts []fn.Status
+	var names []string
+	for _, s := range sys.Status() {
+		sts, names = append(sts, s.Status), append(names, s.Name)
+	}
+	d.check(sts, names)
+}
+
+// discard drops the programs' prefixed output of a detached fnrun: their
+// lines are in their log files.
+func (d *detachChild) discard(o *runner.Options) {
+	if d != nil {
+		o.Stdout, o.Stderr = io.Discard, io.Discard
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"go/build"
 	"go/parser"
 	"go/token"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -156,9 +155,7 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 		cfg.Runner.LogFile = logs.writer(fname)
 		env.detached.named(name, logs.dir)
 	}
-	if env.detached != nil {
-		cfg.Runner.Stdout, cfg.Runner.Stderr = io.Discard, io.Discard // the lines are in the log file
-	}
+	env.detached.discard(&cfg.Runner)
 	onEvent := cfg.OnEvent
 	cfg.OnEvent = func(e fn.Event) {
 		if logs != nil {
@@ -204,9 +201,7 @@ func (env *appEnv) runReplicas(c *cli.Context, cfg fn.Config, def, name string, 
 		opts.LogFile = logs.writer
 		env.detached.named(name, logs.dir)
 	}
-	if env.detached != nil {
-		cfg.Runner.Stdout, cfg.Runner.Stderr = io.Discard, io.Discard
-	}
+	env.detached.discard(&cfg.Runner)
 	render := env.render(env.progress(c))
 	cfg.OnEvent = nil // the system's observer takes over
 	opts.OnEvent = func(e system.Event) {
@@ -216,14 +211,7 @@ func (env *appEnv) runReplicas(c *cli.Context, cfg fn.Config, def, name string, 
 		} else {
 			env.log.Info(e.Msg)
 		}
-		if sys := h.sys.Load(); sys != nil && env.detached != nil {
-			var sts []fn.Status
-			var names []string
-			for _, s := range sys.Status() {
-				sts, names = append(sts, s.Status), append(names, s.Name)
-			}
-			env.detached.check(sts, names)
-		}
+		env.detached.checkSystem(h.sys.Load())
 	}
 	sys, err := system.NewFunction(sanitizeInstance(def), cfg, replicas, opts)
 	if err != nil {

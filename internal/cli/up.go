@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -176,23 +175,14 @@ func (env *appEnv) upAction(c *cli.Context, st *upReport) error {
 		opts.LogFile = logs.writer
 		env.detached.named(name, logs.dir)
 	}
-	if env.detached != nil {
-		opts.Runner.Stdout, opts.Runner.Stderr = io.Discard, io.Discard // the lines are in the log files
-	}
+	env.detached.discard(&opts.Runner)
 	onEvent := opts.OnEvent
 	opts.OnEvent = func(e system.Event) {
 		if e.System == 0 {
 			logs.event(e.Event)
 		}
 		onEvent(e)
-		if sys := h.sys.Load(); sys != nil && env.detached != nil {
-			var sts []fn.Status
-			var names []string
-			for _, s := range sys.Status() {
-				sts, names = append(sts, s.Status), append(names, s.Name)
-			}
-			env.detached.check(sts, names)
-		}
+		env.detached.checkSystem(h.sys.Load())
 	}
 	sys, err := system.New(file, c.Args().Slice(), opts)
 	if err != nil {

@@ -233,3 +233,24 @@ func (f *Function) await(ctx context.Context, done func(Status) bool) (Status, e
 		}
 	}
 }
+
+// Actions that Action names (fnrun restart, stop and start).
+const (
+	ActRestart = "restart" // RestartWait: stop gracefully and start again at once, backoff reset
+	ActStop    = "stop"    // Stop: stop gracefully and keep stopped until ActStart
+	ActStart   = "start"   // Start: start a stopped function
+)
+
+// Action returns the method that carries out act, or an error for an
+// unknown act.
+func Action(act string) (func(*Function, context.Context) error, error) {
+	switch act {
+	case ActRestart:
+		return (*Function).RestartWait, nil
+	case ActStop:
+		return (*Function).Stop, nil
+	case ActStart:
+		return (*Function).Start, nil
+	}
+	return nil, fmt.Errorf("unknown action %q", act)
+}

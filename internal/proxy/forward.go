@@ -151,12 +151,8 @@ func first(ctx context.Context, client, backend net.Conn, st *callState) (again 
 		return false
 	}
 	stop()
-	if st.clientDone {
-		// Only backend → client is left.
-		halfPipe(ctx, client, backend)
-		return false
-	}
-	pipe(ctx, client, backend)
+	// After a half-close of the client only backend → client is left.
+	pipe(ctx, client, backend, !st.clientDone)
 	return false
 }
 
@@ -178,22 +174,6 @@ func (c *callState) interrupted() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.stopping
-}
-
-// halfPipe copies backend to client after the client has half-closed.
-func halfPipe(ctx context.Context, client, backend net.Conn) {
-	var once sync.Once
-	abort := func() {
-		once.Do(func() {
-			reset(client)
-			reset(backend)
-		})
-	}
-	stop := onDone(ctx, abort)
-	copyHalf(client, backend, abort)
-	stop()
-	client.Close()
-	backend.Close()
 }
 
 // isReset reports whether err is a connection reset by the peer.
@@ -239,11 +219,11 @@ func (s *server) dial(ctx context.Context) (net.Conn, bool) {
 	return nil, false
 }
 
-// pipe copies a to b and b to a. When one direction reads to the end, the
-// other side's write half is closed (CloseWrite) and the other direction
-// goes on; when both are done both connections are closed. If either
+// pipe copies b to a and, with aToB, a to b (without it a's side is
+// already done). When one direction reads to the end, the other side's
+// write half is closed (CloseWrite) and the other direction goes on; when both are done both connections are closed. If either
 // direction fails, or ctx is done, both are reset at once.
-func pipe(ctx context.Context, a, b net.Conn) {
+func pipe(ctx context.Context, a, b net.Conn, aToB bool) {
 	var once sync.Once
 	abort := func() {
 		once.Do(func() {
@@ -253,7 +233,9 @@ func pipe(ctx context.Context, a, b net.Conn) {
 	}
 	stop := onDone(ctx, abort)
 	var wg sync.WaitGroup
-	wg.Go(func() { copyHalf(b, a, abort) })
+	if aToB {
+		wg.Go(func() { copyHalf(b, a, abort) })
+	}
 	copyHalf(a, b, abort)
 	wg.Wait()
 	stop()

@@ -58,9 +58,9 @@ func (e *UnknownError) Error() string {
 
 // Actions Act carries out.
 const (
-	ActRestart = "restart" // stop gracefully and start again at once, backoff reset
-	ActStop    = "stop"    // stop gracefully and keep stopped until ActStart
-	ActStart   = "start"   // start a stopped function
+	ActRestart = fn.ActRestart // stop gracefully and start again at once, backoff reset
+	ActStop    = fn.ActStop    // stop gracefully and keep stopped until ActStart
+	ActStart   = fn.ActStart   // start a stopped function
 )
 
 // Act carries out act on the named functions (an entry's name means all its
@@ -72,16 +72,9 @@ func (s *System) Act(ctx context.Context, act string, names []string, wait bool)
 	if err != nil {
 		return err
 	}
-	var do func(*fn.Function, context.Context) error
-	switch act {
-	case ActRestart:
-		do = (*fn.Function).RestartWait
-	case ActStop:
-		do = (*fn.Function).Stop
-	case ActStart:
-		do = (*fn.Function).Start
-	default:
-		return fmt.Errorf("unknown action %q", act)
+	do, err := fn.Action(act)
+	if err != nil {
+		return err
 	}
 	if !wait {
 		for _, f := range fns {
