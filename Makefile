@@ -57,6 +57,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParseSignal -fuzztime $(FUZZTIME) ./internal/cli/
 	$(GO) test -run XXX -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./internal/system/
 	$(GO) test -run XXX -fuzz FuzzSplitWords -fuzztime $(FUZZTIME) ./internal/system/
+	$(GO) test -run XXX -fuzz FuzzParseFacts -fuzztime $(FUZZTIME) ./build/
 
 clean:
 	rm -rf bin

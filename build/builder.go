@@ -173,7 +173,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (Result, error) {
 	if err := checkGoVersion(p); err != nil {
 		return Result{}, err
 	}
-	if err := checkMain(p, b.opts.Tags); err != nil {
+	if err := b.checkMain(ctx, p); err != nil {
 		return Result{}, err
 	}
 

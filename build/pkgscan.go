@@ -1,7 +1,7 @@
 package build
 
 import (
-	"go/build"
+	"context"
 	"go/parser"
 	"go/token"
 	"os"
@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/fnrun/fnrun/internal/toolcmd"
 )
 
 // checkGoVersion refuses a module whose go directive is newer than the
@@ -16,11 +18,14 @@ import (
 // default), instead of letting the go command fail with a longer message.
 func checkGoVersion(p *plan) error {
 	if tc := p.facts.get("GOTOOLCHAIN"); tc != "local" && tc != "" {
-		return nil
+		return p.parseMod() // a go.mod with errors is refused all the same
 	}
 	have := strings.TrimPrefix(p.facts.get("GOVERSION"), "go")
 	if i := strings.IndexAny(have, " -+"); i >= 0 {
 		have = have[:i]
+	}
+	if err := p.parseMod(); err != nil {
+		return err
 	}
 	type directive struct{ file, need string }
 	var ds []directive
@@ -43,33 +48,41 @@ func checkGoVersion(p *plan) error {
 // name another package or when the directory has no Go files to build (none,
 // only tests, or all excluded by build constraints). Other problems (an
 // unreadable directory, files that do not parse) are left to go build, which
-// says more.
-func checkMain(p *plan, tags string) error {
-	ctx := buildContext(p.facts, tags)
-	name, files, err := packageName(ctx, p.pkgDir)
+// says more. Its reading of build constraints is fnrun's own (target): a
+// verdict of "not main" is confirmed by `go list` before it is returned.
+func (b *Builder) checkMain(ctx context.Context, p *plan) error {
+	t := newTarget(p.facts, b.opts.Tags)
+	name, files, err := packageName(t, p.pkgDir)
 	if err != nil || name == "main" || (name == "" && files > 0) {
 		return nil
 	}
-	return &NotMainError{Dir: p.pkgDir, ImportPath: p.importPath, Name: name, Mains: findMains(ctx, p)}
+	if b.goListName(ctx, p) == "main" {
+		return nil
+	}
+	return &NotMainError{Dir: p.pkgDir, ImportPath: p.importPath, Name: name, Mains: findMains(t, p)}
 }
 
-func buildContext(f *facts, tags string) *build.Context {
-	ctx := build.Default
-	ctx.GOOS, ctx.GOARCH = f.get("GOOS"), f.get("GOARCH")
-	ctx.CgoEnabled = f.get("CGO_ENABLED") == "1"
-	ctx.BuildTags = nil
-	for _, t := range strings.Split(tags, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			ctx.BuildTags = append(ctx.BuildTags, t)
-		}
+// goListName is the package name `go list` gives the package of p, "" when
+// it cannot say (no Go files, or the go command failed).
+func (b *Builder) goListName(ctx context.Context, p *plan) string {
+	args := []string{"list", "-e", "-f", "{{.Name}}"}
+	if b.opts.Tags != "" {
+		args = append(args, "-tags", b.opts.Tags)
 	}
-	return &ctx
+	cmd := toolcmd.Command(ctx, p.facts.GoPath, append(args, ".")...)
+	cmd.Dir = p.pkgDir
+	cmd.Env = append(b.goCmdEnv(), p.req.Env...)
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // packageName returns the package name of the non-test Go files in dir that
 // match ctx, preferring "main" if several names appear ("" if none could be
 // read), and how many such files there are.
-func packageName(ctx *build.Context, dir string) (name string, files int, err error) {
+func packageName(t *target, dir string) (name string, files int, err error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return "", 0, err
@@ -82,7 +95,7 @@ func packageName(ctx *build.Context, dir string) (name string, files int, err er
 			strings.HasPrefix(n, ".") || strings.HasPrefix(n, "_") {
 			continue
 		}
-		if ok, err := ctx.MatchFile(dir, n); err != nil || !ok {
+		if ok, err := t.matchFile(dir, n); err != nil || !ok {
 			if err != nil {
 				files++ // unreadable: let go build report it
 			}
@@ -105,7 +118,7 @@ func packageName(ctx *build.Context, dir string) (name string, files int, err er
 
 // findMains lists the import paths of the main packages in the module
 // (vendor, testdata, hidden, _ directories and nested modules excluded).
-func findMains(ctx *build.Context, p *plan) []string {
+func findMains(t *target, p *plan) []string {
 	files, err := walkTree(tree{label: ".", dir: p.modRoot}, nil)
 	if err != nil {
 		return nil
@@ -118,8 +131,8 @@ func findMains(ctx *build.Context, p *plan) []string {
 			continue
 		}
 		seen[rel] = true
-		if name, _, _ := packageName(ctx, filepath.Dir(f.abs)); name == "main" {
-			ip := p.mf.Module.Mod.Path
+		if name, _, _ := packageName(t, filepath.Dir(f.abs)); name == "main" {
+			ip := p.modPath
 			if rel != "." {
 				ip = path.Join(ip, rel)
 			}

@@ -5,11 +5,11 @@ Toolchain facts.
 
 The build key needs the Go version, target platform and a few settings that
 only `go env` knows for sure. Running it costs ~10-40 ms, so a cache hit must
-not. The facts are cached under root/toolchain/<hash>.json, where the hash
+not. The facts are cached under root/toolchain/<hash>.facts, where the hash
 covers everything `go env` output depends on that we can observe cheaply: the
 resolved go binary (path, size, mtime), its GOROOT directory mtime, every GO*
 and CGO_* variable plus CC/CXX in the environment, and the stat of the go env
-config file. root/toolchain/last.json holds the facts of the most recent
+config file. root/toolchain/last.facts holds the facts of the most recent
 `go env`, used when no go command is on PATH: a cache hit still works, a miss
 returns ErrNoGo.
 
@@ -27,13 +27,19 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/fnrun/fnrun/internal/cache"
 	"github.com/fnrun/fnrun/internal/toolcmd"
 )
 
-const lastFacts = "last.json"
+const lastFacts = "last.facts"
+
+// factsHeader starts a facts file. The format is lines of KEY "VALUE" (Go
+// quoting), not JSON: a warm start reads it, and its first JSON decode costs
+// 0.1–0.2 ms (encoding/json builds its type caches).
+const factsHeader = "fnrun-toolchain 1"
 
 // facts is the cached outcome of one `go env -json`.
 type facts struct {
@@ -65,22 +71,16 @@ func (b *Builder) toolchain(ctx context.Context) (*facts, error) {
 	if err != nil {
 		return nil, err
 	}
-	file := filepath.Join(dir, tkey+".json")
+	file := filepath.Join(dir, tkey+".facts")
 	if data, err := os.ReadFile(file); err == nil {
-		f = new(facts)
-		if json.Unmarshal(data, f) != nil || f.Env["GOVERSION"] == "" {
-			f = nil
-		}
+		f = parseFacts(data)
 	}
 	if f == nil {
 		f, err = b.goEnv(ctx, goPath)
 		if err != nil {
 			return nil, err
 		}
-		data, err := json.Marshal(f)
-		if err != nil {
-			return nil, fmt.Errorf("record go env: %w", err)
-		}
+		data := f.marshal()
 		if err := cache.WriteFileAtomic(file, data, 0o600); err != nil {
 			return nil, err
 		}
@@ -99,12 +99,56 @@ func (b *Builder) lastFacts() (*facts, error) {
 	if err != nil {
 		return nil, ErrNoGo
 	}
-	f := new(facts)
-	if json.Unmarshal(data, f) != nil || f.Env["GOVERSION"] == "" {
+	f := parseFacts(data)
+	if f == nil {
 		return nil, ErrNoGo
 	}
 	f.noGo = true
 	return f, nil
+}
+
+// marshal writes f in the facts file format (factsHeader).
+func (f *facts) marshal() []byte {
+	keys := make([]string, 0, len(f.Env))
+	for k := range f.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b := []byte(factsHeader + "\n")
+	b = strconv.AppendQuote(append(b, "go "...), f.GoPath)
+	for _, k := range keys {
+		b = append(append(append(b, '\n'), k...), ' ')
+		b = strconv.AppendQuote(b, f.Env[k])
+	}
+	return append(b, '\n')
+}
+
+// parseFacts reads a facts file; nil when it is not one, or has no GOVERSION.
+func parseFacts(data []byte) *facts {
+	header, rest, ok := strings.Cut(string(data), "\n")
+	if !ok || header != factsHeader {
+		return nil
+	}
+	f := &facts{Env: map[string]string{}}
+	for line := range strings.Lines(rest) {
+		k, q, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " ")
+		if !ok {
+			return nil
+		}
+		v, err := strconv.Unquote(q)
+		if err != nil {
+			return nil
+		}
+		if k == "go" {
+			f.GoPath = v
+		} else {
+			f.Env[k] = v
+		}
+	}
+	if f.GoPath == "" || f.Env["GOVERSION"] == "" {
+		return nil
+	}
+	return f
 }
 
 func (b *Builder) goEnv(ctx context.Context, goPath string) (*facts, error) {

@@ -69,7 +69,7 @@ var buildExts = map[string]bool{
 
 // localTrees lists the trees of a local build: the module, its local replace
 // targets and the workspace (if any) with its use directories and replaces.
-func localTrees(modRoot string, mf *modfile.File, w *workspace) []tree {
+func localTrees(modRoot, mainMod string, reps []*modfile.Replace, w *workspace) []tree {
 	seen := map[string]int{} // dir → index in trees
 	var trees []tree
 	add := func(label, dir, mod string) {
@@ -95,12 +95,8 @@ func localTrees(modRoot string, mf *modfile.File, w *workspace) []tree {
 			}
 		}
 	}
-	mainMod := ""
-	if mf.Module != nil {
-		mainMod = mf.Module.Mod.Path
-	}
 	add(".", modRoot, mainMod)
-	addReplaces(modRoot, mf.Replace)
+	addReplaces(modRoot, reps)
 	if w != nil {
 		wdir := filepath.Dir(w.file)
 		for _, u := range w.wf.Use {

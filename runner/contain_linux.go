@@ -30,6 +30,12 @@ func newContain(noCgroup bool) *contain {
 	return c
 }
 
+// warmContain sets the reaper up and finds where cgroups are made (see Warm).
+func warmContain() {
+	reap.init()
+	cgroupBase()
+}
+
 // start starts the command that mk returns inside the containment. When
 // the start fails in a cgroup, it is tried once more without: if that
 // works, the cgroup was at fault and the subreaper is used from now on.

@@ -134,9 +134,13 @@ func (r *reaper) init() {
 			r.pidfd = 1
 		}
 		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) // best effort: orphans then go to init
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, syscall.SIGCHLD)
+		// Enabling a signal is a round trip to the runtime's signal thread:
+		// it is not made on the way to the first start. An orphan that
+		// died before is reaped by the first pass.
 		go func() {
+			ch := make(chan os.Signal, 1)
+			signal.Notify(ch, syscall.SIGCHLD)
+			r.reapZombies()
 			for range ch {
 				r.reapZombies()
 			}

@@ -31,8 +31,10 @@ type benchmark struct {
 var benchmarks = []benchmark{
 	{"restart", benchRestart},
 	{"logs", benchLogs},
+	{"logfile", benchLogFile},
 	{"idle", benchIdle},
 	{"warm", benchWarm},
+	{"start", benchStart},
 	{"module", benchModule},
 	{"watch", benchWatch},
 	{"up", benchUp},

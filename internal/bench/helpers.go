@@ -52,6 +52,65 @@ func main() {
 	w.Flush()
 }
 `,
+	// lines1 prints N short lines ("line 123456"), one write(2) per line.
+	"lines1": `package main
+
+import (
+	"os"
+	"strconv"
+)
+
+func main() {
+	n := 100000
+	if len(os.Args) > 1 {
+		n, _ = strconv.Atoi(os.Args[1])
+	}
+	buf := make([]byte, 0, 32)
+	for i := range n {
+		buf = append(buf[:0], "line "...)
+		buf = strconv.AppendInt(buf, int64(100000+i%900000), 10)
+		buf = append(buf, '\n')
+		os.Stdout.Write(buf)
+	}
+}
+`,
+	// prefixer copies stdin to stdout with "spam | " before every line, in
+	// large reads and writes: the least work any tool that prefixes lines
+	// does (the limit for fnrun's log rows).
+	"prefixer": `package main
+
+import (
+	"bytes"
+	"os"
+)
+
+func main() {
+	prefix := []byte("spam | ")
+	in := make([]byte, 1<<20)
+	out := make([]byte, 0, 2<<20)
+	var carry []byte
+	for {
+		n, err := os.Stdin.Read(in)
+		p := in[:n]
+		for len(p) > 0 {
+			i := bytes.IndexByte(p, '\n')
+			if i < 0 {
+				carry = append(carry, p...)
+				break
+			}
+			out = append(append(append(out, prefix...), carry...), p[:i+1]...)
+			carry, p = carry[:0], p[i+1:]
+		}
+		if len(out) > 0 {
+			os.Stdout.Write(out)
+			out = out[:0]
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+`,
 	// sleeper sleeps until it is signalled.
 	"sleeper": `package main
 

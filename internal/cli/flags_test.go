@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"strings"
+
+	"github.com/urfave/cli/v2"
 	"syscall"
 	"testing"
 )
@@ -33,4 +36,32 @@ func FuzzParseSignal(f *testing.F) {
 			t.Errorf("parseSignal(%q) = %d", s, sig)
 		}
 	})
+}
+
+// TestFlagNamesPlain: every flag's names are its Name and Aliases as
+// written (withNames relies on it), and each command's names are unique.
+func TestFlagNamesPlain(t *testing.T) {
+	app := newApp(&appEnv{})
+	var check func(prefix string, cmds []*cli.Command)
+	check = func(prefix string, cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			seen := map[string]bool{}
+			for _, f := range cmd.Flags {
+				for _, n := range f.Names() {
+					if n == "" || strings.ContainsAny(n, ", \t") {
+						t.Errorf("%s%s: flag name %q: want no comma or space", prefix, cmd.Name, n)
+					}
+					if seen[n] {
+						t.Errorf("%s%s: flag name %q used twice", prefix, cmd.Name, n)
+					}
+					seen[n] = true
+				}
+				if _, ok := f.(interface{ base() cli.Flag }); !ok {
+					t.Errorf("%s%s: flag %v (%T) is not wrapped by withNames", prefix, cmd.Name, f.Names(), f)
+				}
+			}
+			check(prefix+cmd.Name+" ", cmd.Subcommands)
+		}
+	}
+	check("", app.Commands)
 }

@@ -386,7 +386,7 @@ func placeholder(f cli.Flag) string {
 	if name, _ := unquoteUsage(df.GetUsage()); name != "" {
 		return name
 	}
-	switch f.(type) {
+	switch base(f).(type) {
 	case *cli.DurationFlag:
 		return "DURATION"
 	case *cli.IntFlag, *cli.Int64Flag, *cli.UintFlag, *cli.Uint64Flag, *cli.IntSliceFlag, *cli.Int64SliceFlag:
@@ -420,7 +420,7 @@ func flagUsage(f cli.Flag) string {
 // 720h0m0s; text, not "text"; nothing for false, 0 or empty.
 func flagDefault(f cli.Flag) string {
 	if df, ok := f.(interface{ GetDefaultText() string }); ok {
-		switch f := f.(type) {
+		switch f := base(f).(type) {
 		case *cli.DurationFlag:
 			if f.DefaultText != "" {
 				return f.DefaultText
@@ -494,7 +494,7 @@ func hasEnvFlag(flags []cli.Flag) bool {
 // inCategory is a copy of the string flag f in category cat (f itself is
 // shared with commands that show it uncategorized).
 func inCategory(f cli.Flag, cat string) cli.Flag {
-	sf, ok := f.(*cli.StringFlag)
+	sf, ok := base(f).(*cli.StringFlag)
 	if !ok {
 		return f
 	}

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/fnrun/fnrun/build"
 	"github.com/fnrun/fnrun/internal/fn"
+	"github.com/fnrun/fnrun/internal/memtrim"
 )
 
 // onEvent returns the observer that turns a function's events into lines on
@@ -24,6 +26,10 @@ func (env *appEnv) onEvent(c *cli.Context) func(fn.Event) {
 	return env.render(env.progress(c))
 }
 
+// trimAfter is how long after the first start fnrun gives back the memory
+// of its start-up (memtrim.Trim): an `up` starts its entries meanwhile.
+const trimAfter = 500 * time.Millisecond
+
 // render is onEvent with a given progress display. The lines about builds
 // ("change detected…", "built in…") are for people: with --log-format json
 // the records stay what they were.
@@ -31,6 +37,8 @@ func (env *appEnv) render(p *progress) func(fn.Event) {
 	return func(e fn.Event) {
 		log := env.log
 		switch e.Kind {
+		case fn.EventStarted:
+			env.trimOnce.Do(func() { time.AfterFunc(trimAfter, memtrim.Trim) })
 		case fn.EventProgress:
 			p.say(e.Name, e.Msg)
 		case fn.EventProgressDone:

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"go/build"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fnrun/fnrun/build"
 	"github.com/fnrun/fnrun/fetch"
 	"github.com/fnrun/fnrun/internal/fn"
 	"github.com/fnrun/fnrun/internal/system"
@@ -303,22 +303,22 @@ func localSource(c *cli.Context, source string) (string, error) {
 // why it cannot.
 func goFileSource(c *cli.Context, file string) (string, error) {
 	dir := dirSource(filepath.Dir(file))
-	ctxt := build.Default
-	if hasFlag(c, "tags") && c.String("tags") != "" {
-		ctxt.BuildTags = strings.Split(c.String("tags"), ",")
+	tags := ""
+	if hasFlag(c, "tags") {
+		tags = c.String("tags")
 	}
-	pkg, err := ctxt.ImportDir(filepath.Dir(file), 0)
+	name, files, err := build.PackageFiles(filepath.Dir(file), os.Environ(), tags)
 	if err != nil {
 		return "", usageError("%s: fnrun builds packages, not files, and %s is no package it can build (%v)", file, dir, err)
 	}
 	base := filepath.Base(file)
-	if pkg.Name != "main" {
-		return "", usageError("%s: package %s is not a main package (fnrun runs main packages)", file, pkg.Name)
+	if name != "main" {
+		return "", usageError("%s: package %s is not a main package (fnrun runs main packages)", file, name)
 	}
-	if !slices.Contains(pkg.GoFiles, base) && !slices.Contains(pkg.CgoFiles, base) {
+	if !slices.Contains(files, base) {
 		return "", usageError("%s: fnrun builds packages, not files, and this file is not part of the package in %s (a _test.go file, or left out by build constraints)", file, dir)
 	}
-	others := slices.DeleteFunc(slices.Concat(pkg.GoFiles, pkg.CgoFiles), func(f string) bool { return f == base })
+	others := slices.DeleteFunc(files, func(f string) bool { return f == base })
 	if len(others) > 0 {
 		return "", usageError("%s: fnrun builds packages, not files, and the package in %s also has %s, which go run %s leaves out; to run the package, type: fnrun %s %s",
 			file, dir, strings.Join(others, ", "), file, c.Command.Name, dir)

@@ -84,11 +84,10 @@ func Listen(dir, instance string, h Handler) (*Server, error) {
 	if err := clearStale(path, instance); err != nil {
 		return nil, fmt.Errorf("listen %s: %w", path, err)
 	}
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	l, err := listenUnix(path)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", path, err)
 	}
-	l.SetUnlinkOnClose(false)
 	// The directory is 0700, so the umask's wider mode is never reachable
 	// by others; the chmod makes the socket itself say so too.
 	ident, err := os.Lstat(path)
@@ -109,6 +108,41 @@ func Listen(dir, instance string, h Handler) (*Server, error) {
 	s.wg.Add(1)
 	go s.acceptLoop()
 	return s, nil
+}
+
+// controlBacklog is the control socket's backlog: its clients are people
+// and scripts, not a stream of calls.
+const controlBacklog = 64
+
+// listenUnix listens on a new socket at path. It does what net.ListenUnix
+// does but for reading the system's maximum backlog: net reads
+// /proc/sys/net/core/somaxconn for that, which costs 0.25 ms of every start
+// here. Closing the listener does not remove path.
+func listenUnix(path string) (*net.UnixListener, error) {
+	syscall.ForkLock.RLock() // not every Unix has SOCK_CLOEXEC
+	fd, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
+	if err == nil {
+		syscall.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close() // FileListener works on its own copy
+	if err := syscall.Bind(fd, &syscall.SockaddrUnix{Name: path}); err != nil {
+		return nil, os.NewSyscallError("bind", err)
+	}
+	if err := syscall.Listen(fd, controlBacklog); err != nil {
+		os.Remove(path)
+		return nil, os.NewSyscallError("listen", err)
+	}
+	l, err := net.FileListener(f)
+	if err != nil {
+		os.Remove(path)
+		return nil, err
+	}
+	return l.(*net.UnixListener), nil
 }
 
 // clearStale makes path free for a new socket, or says why it cannot be.

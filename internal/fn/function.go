@@ -38,6 +38,7 @@ func New(cfg Config) (*Function, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	runner.Warm() // while the source is fetched and built
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
