@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // contain holds what one run started outside its process group: a cgroup
@@ -109,6 +111,21 @@ func (c *contain) alive() bool {
 		return reap.adopted() && reap.alive(c.t)
 	}
 	return false
+}
+
+// recycle returns the containment for the next run in place of release:
+// the same cgroup when the run left it empty (a restart then costs no
+// mkdir and rmdir in the cgroup filesystem), else nil after release.
+func (c *contain) recycle() (*contain, error) {
+	if c.cg == nil || c.cg.populated() {
+		return nil, c.release()
+	}
+	fd, err := unix.Open(c.cg.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, c.release()
+	}
+	reap.unregister(c.pgid, c.t)
+	return &contain{cg: &cgroupRun{dir: c.cg.dir, fd: fd}}, nil
 }
 
 // release forgets the run; its cgroup is removed.

@@ -27,5 +27,6 @@ func (c *contain) signal(syscall.Signal)                {}
 func (c *contain) kill()                                {}
 func (c *contain) alive() bool                          { return false }
 func (c *contain) release() error                       { return nil }
+func (c *contain) recycle() (*contain, error)           { return nil, nil }
 
 func warmContain() {}

@@ -261,6 +261,12 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 
 	var st Status
 	failures, restarts := 0, 0
+	var next *contain // the last run's empty cgroup, for the next run
+	defer func() {
+		if next != nil {
+			next.release()
+		}
+	}()
 	for run := 1; ; run++ {
 		if ctx.Err() != nil || s.killed() {
 			return st, nil
@@ -281,7 +287,10 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 			}
 		}
 		s.pumps.setRun(run) // the last run's readers are done (drain): logrecord.go
-		c := newContain(s.noCgroup)
+		c := next
+		if next = nil; c == nil {
+			c = newContain(s.noCgroup)
+		}
 		p, err := startProc(path, &s.opts, s.pumps, s.listen, c)
 		if err != nil {
 			c.release()
@@ -296,7 +305,12 @@ func (s *Supervisor) Run(ctx context.Context) (Status, error) {
 
 		why := s.supervise(ctx, p, run)
 		s.setCurrent(nil)
-		if err := c.release(); err != nil {
+		if why == endExit || why == endRestart || why == endHold {
+			next, err = c.recycle() // another run may follow
+		} else {
+			err = c.release()
+		}
+		if err != nil {
 			s.log.log.Warn("containment cleanup", keyName, s.opts.Name, keyErr, err.Error())
 		}
 		p.drain(s.opts.DrainTimeout)

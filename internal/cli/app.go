@@ -179,10 +179,7 @@ func trimFlags(app *cli.App, args []string) {
 
 // setupLogger re-creates the event logger once a command's flags are known.
 func (env *appEnv) setupLogger(c *cli.Context) {
-	format := "text"
-	if c.IsSet("log-format") || hasFlag(c, "log-format") {
-		format = c.String("log-format")
-	}
+	format := logFormat(c, env.stderrTTY)
 	env.jsonLog = format == "json"
 	env.verbose = hasFlag(c, "verbose") && c.Bool("verbose")
 	env.log = newLogger(env.stderr, format, c.Bool("quiet"), c.Bool("verbose"), hasFlag(c, "timestamps") && c.Bool("timestamps"))

@@ -84,6 +84,13 @@ func TestScripts(t *testing.T) {
 			e.Defer(func() { stopInstances(t, runDir) })
 			return nil
 		},
+		// [root]: the script may create namespaces and chroot.
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exitcode":   cmdExitcode,
 			"signal":     cmdSignal,

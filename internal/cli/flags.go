@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -50,7 +51,31 @@ func superviseFlags() []cli.Flag {
 			Usage: "run the program in `DIR`"},
 		&cli.StringFlag{Name: "name", Category: catOutput, EnvVars: envVar("NAME"),
 			Usage: "prefix the program's output lines with `NAME` (default: the program's name)"},
+		&cli.BoolFlag{DisableDefaultText: true, Name: "init", Category: catSupervise, EnvVars: envVar("INIT"),
+			Usage: "run as a container's process 1 (the default when fnrun is process 1): reap every orphan, and log JSON when stderr is not a terminal"},
 	}, append(listenFlags(), outputFlags()...)...)
+}
+
+// initMode reports whether fnrun runs as a container's init: --init, or
+// fnrun is process 1. Orphans are reaped in every mode (fnrun is a child
+// subreaper); what --init changes is the default log format.
+func initMode(c *cli.Context) bool {
+	return c.Bool("init") || os.Getpid() == 1
+}
+
+// logFormat is --log-format's value; under --init, when the flag is not
+// given, stderr is not a terminal and --no-prefix is not asked for, json:
+// a container engine collects the lines, and a log collector reads JSON.
+func logFormat(c *cli.Context, stderrTTY bool) string {
+	switch {
+	case c.IsSet("log-format"):
+		return c.String("log-format")
+	case !stderrTTY && initMode(c) && !c.Bool("no-prefix") && slices.ContainsFunc(flagsOf(c), func(f cli.Flag) bool {
+		return slices.Contains(f.Names(), "log-format")
+	}):
+		return "json"
+	}
+	return "text"
 }
 
 // outputFlags are how the program's output is written (run, exec, up).
@@ -79,7 +104,7 @@ func commonFlags() []cli.Flag {
 
 // superviseOptions turns the supervision flags into runner options (without
 // Path, Args, output writers and logger) and validates them.
-func superviseOptions(c *cli.Context) (runner.Options, error) {
+func (env *appEnv) superviseOptions(c *cli.Context) (runner.Options, error) {
 	var o runner.Options
 	policy := c.String("policy")
 	if c.Bool("restart") {
@@ -144,15 +169,15 @@ func superviseOptions(c *cli.Context) (runner.Options, error) {
 	if strings.ContainsAny(o.Name, "\n\r") {
 		return o, usageError("--name must be one line")
 	}
-	if err := readOutput(c, &o); err != nil {
+	if err := env.readOutput(c, &o); err != nil {
 		return o, err
 	}
 	return o, nil
 }
 
 // readOutput reads the output flags into o.
-func readOutput(c *cli.Context, o *runner.Options) error {
-	switch c.String("log-format") {
+func (env *appEnv) readOutput(c *cli.Context, o *runner.Options) error {
+	switch logFormat(c, env.stderrTTY) {
 	case "text":
 		o.Format = runner.FormatText
 	case "json":
@@ -183,7 +208,7 @@ func readOutput(c *cli.Context, o *runner.Options) error {
 func (env *appEnv) functionConfig(c *cli.Context) (fn.Config, error) {
 	var cfg fn.Config
 	var err error
-	if cfg.Runner, err = superviseOptions(c); err != nil {
+	if cfg.Runner, err = env.superviseOptions(c); err != nil {
 		return cfg, err
 	}
 	if cfg.Ready, err = readyConfig(c); err != nil {

@@ -107,6 +107,46 @@ func helperMain() {
 			appendPid(args[0], os.Getpid())
 			select {}
 		}
+	case "orphans":
+		// orphans N: make N orphans that exit at once (a child starts a
+		// grandchild and exits without waiting), then wait until none of
+		// them is left a zombie: whoever adopted them (fnrun, or process 1
+		// in a pid namespace) must reap them. Exit 0, or 1 after 10s.
+		n := atoi(args[0])
+		var pids []int
+		for range n {
+			cmd := exec.Command(os.Args[0], "orphanparent")
+			out, err := cmd.Output()
+			check(err)
+			pids = append(pids, atoi(strings.TrimSpace(string(out))))
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var left []int
+			for _, pid := range pids {
+				if data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+					if i := strings.LastIndexByte(string(data), ')'); i > 0 && len(data) > i+2 {
+						left = append(left, pid) // alive or a zombie: not reaped yet
+					}
+				}
+			}
+			if len(left) == 0 {
+				fmt.Println("all", n, "orphans reaped")
+				return
+			}
+			if time.Now().After(deadline) {
+				fmt.Println("not reaped:", left)
+				os.Exit(1)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	case "orphanparent":
+		// orphanparent: start a grandchild that exits at once, print its
+		// pid, exit without waiting for it.
+		cmd := exec.Command(os.Args[0], "exit", "0")
+		check(cmd.Start())
+		fmt.Println(cmd.Process.Pid)
+		os.Exit(0)
 	case "daemonchild":
 		// daemonchild PIDFILE: see daemon.
 		cmd := exec.Command(os.Args[0], "wait", "3600")

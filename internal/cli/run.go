@@ -114,7 +114,8 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 		return err
 	}
 	// Checked before the socket exists: a bad flag leaves nothing behind.
-	if _, err := env.logFilesFor(c, name, env.detached != nil); err != nil {
+	logsOn, err := env.logFilesFor(c, name, env.detached != nil)
+	if err != nil {
 		return err
 	}
 	replicas := c.Int("replicas")
@@ -142,12 +143,38 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 		return env.runReplicas(c, cfg, def, name, chosen, replicas, hd.addrs())
 	}
 	h := &fnHandler{env: env, cmd: c.Command.Name, listen: hd.addrs()}
-	name, closeCtl, err := env.serve(c, name, chosen, true, h)
-	if err != nil {
-		env.detached.fail(err)
-		return err
+	var ctlReady func() // waits until the control socket is served
+	if cfg.Source != nil && !chosen && logsOn == nil && env.detached == nil {
+		// Nothing below needs the instance's final name, and serving
+		// cannot fail (a name in use gets a suffix): the socket comes up
+		// while the binary is looked up (0.3 ms of a warm start), and the
+		// program starts after it (EventBuilt waits), so that whoever
+		// sees the program can find the instance.
+		served := make(chan struct{})
+		var closeCtl func()
+		go func() {
+			var err error
+			if _, closeCtl, err = env.serve(c, name, chosen, true, h); err != nil {
+				env.log.Warn("no control socket: fnrun ps and friends will not see this instance", "err", err.Error())
+			}
+			close(served)
+		}()
+		ctlReady = func() { <-served }
+		defer func() {
+			<-served
+			if closeCtl != nil {
+				closeCtl()
+			}
+		}()
+	} else {
+		var closeCtl func()
+		name, closeCtl, err = env.serve(c, name, chosen, true, h)
+		if err != nil {
+			env.detached.fail(err)
+			return err
+		}
+		defer closeCtl()
 	}
-	defer closeCtl()
 	logs, _ := env.logFilesFor(c, name, env.detached != nil)
 	defer logs.close()
 	fname := sanitizeInstance(def)
@@ -158,6 +185,9 @@ func (env *appEnv) runFunction(c *cli.Context, cfg fn.Config, st *reportState) e
 	env.detached.discard(&cfg.Runner)
 	onEvent := cfg.OnEvent
 	cfg.OnEvent = func(e fn.Event) {
+		if e.Kind == fn.EventBuilt && ctlReady != nil {
+			ctlReady()
+		}
 		if logs != nil {
 			ev := e
 			ev.Name = fname

@@ -78,7 +78,7 @@ func (env *appEnv) upAction(c *cli.Context, st *upReport) error {
 		return usageError("--quiet and --verbose contradict each other")
 	}
 	var err error
-	if err = readOutput(c, &opts.Runner); err != nil {
+	if err = env.readOutput(c, &opts.Runner); err != nil {
 		return err
 	}
 	env.outputOptions(&opts.Runner)

@@ -208,6 +208,15 @@ func (f *Function) PrepareFrom(g *Function) error {
 	return nil
 }
 
+// Binary is the binary Prepare built (or found cached), "" before Prepare
+// and for a function without a Source.
+func (f *Function) Binary() string {
+	if f.prep == nil {
+		return ""
+	}
+	return f.prep.res.Path
+}
+
 // Close releases the pin Prepare took when Run will not be called.
 func (f *Function) Close() {
 	if f.prep != nil && f.prep.release != nil {
