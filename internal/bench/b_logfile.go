@@ -145,4 +145,3 @@ func checkLogFile(name string, want int, prefix string) error {
 	}
 	return nil
 }
-

@@ -40,6 +40,7 @@ var benchmarks = []benchmark{
 	{"up", benchUp},
 	{"control", benchControl},
 	{"listen", benchListen},
+	{"image", benchImage},
 }
 
 func benchNames() string {

@@ -42,8 +42,11 @@ func TestWriteOutput_FIFO(t *testing.T) {
 				got <- err.Error()
 				return
 			}
-			defer f.Close()
 			data, _ := io.ReadAll(f)
+			// Closed before the answer: the next round's writer must not
+			// find this reader still open (its data would go to a pipe
+			// that no one reads, and the next reader would wait for ever).
+			f.Close()
 			got <- string(data)
 		}()
 		writeOutput(t, p, "through the pipe", 0o644)

@@ -107,6 +107,19 @@ func helperMain() {
 			appendPid(args[0], os.Getpid())
 			select {}
 		}
+	case "delaylisten":
+		// delaylisten ADDR DELAY: listen on ADDR after DELAY, accept
+		// connections until signalled.
+		d, err := time.ParseDuration(args[1])
+		check(err)
+		time.Sleep(d)
+		ln, err := net.Listen("tcp", args[0])
+		check(err)
+		for {
+			c, err := ln.Accept()
+			check(err)
+			c.Close()
+		}
 	case "orphans":
 		// orphans N: make N orphans that exit at once (a child starts a
 		// grandchild and exits without waiting), then wait until none of

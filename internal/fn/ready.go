@@ -236,3 +236,36 @@ func tcpReady(ctx context.Context, addr string) error {
 	conn.Close()
 	return nil
 }
+
+// Wait polls each check as readiness checks are polled (10 ms doubling to
+// 500 ms): every address in tcp must accept a connection and every URL in
+// urls must answer 2xx. It returns nil once all passed, or, when ctx is
+// done first, an error naming a check that did not pass and its last
+// result. Checks that passed are not asked again.
+func Wait(ctx context.Context, tcp, urls []string) error {
+	type check struct {
+		name string
+		try  func(context.Context) error
+		last error
+	}
+	var checks []*check
+	for _, a := range tcp {
+		checks = append(checks, &check{name: "--tcp " + a, try: func(ctx context.Context) error { return tcpReady(ctx, a) }})
+	}
+	for _, u := range urls {
+		checks = append(checks, &check{name: "--url " + u, try: func(ctx context.Context) error { return httpReady(ctx, u) }})
+	}
+	for _, c := range checks {
+		ok := poll(ctx, func(ctx context.Context) bool {
+			c.last = c.try(ctx)
+			return c.last == nil
+		})
+		if !ok {
+			if c.last == nil {
+				c.last = ctx.Err()
+			}
+			return fmt.Errorf("%s: %v", c.name, c.last)
+		}
+	}
+	return nil
+}
