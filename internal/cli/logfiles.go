@@ -110,18 +110,37 @@ func (env *appEnv) logFilesFor(c *cli.Context, instance string, def bool) (*logF
 	return l, nil
 }
 
-// writer returns the log file of the function name, opening it on first
-// use; nil (and a warning) when it cannot be opened.
+// writer returns the log file of the function name, opened on its first
+// write (a file that cannot be opened is warned about once, and its lines
+// are dropped).
 func (l *logFiles) writer(name string) io.Writer {
 	if l == nil {
 		return nil
 	}
+	return &lazyLog{l: l, name: name}
+}
+
+// lazyLog is a function's log file, opened on its first write: `up` opens
+// none of its entries' files before it starts them (a millisecond for ten:
+// each open also looks for rotated files to compress).
+type lazyLog struct {
+	l    *logFiles
+	name string
+}
+
+func (z *lazyLog) Write(p []byte) (int, error) {
+	if w := z.l.open(z.name); w != nil {
+		return w.Write(p)
+	}
+	return len(p), nil // the open failed, and said so once
+}
+
+// open returns name's log file, opened on the first call; nil when it
+// cannot be opened (warned once).
+func (l *logFiles) open(name string) *logfile.Writer {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if w, ok := l.ws[name]; ok {
-		if w == nil {
-			return nil
-		}
 		return w
 	}
 	var w *logfile.Writer
@@ -170,8 +189,8 @@ func (l *logFiles) event(e fn.Event) {
 	if msg == "" {
 		return
 	}
-	w, ok := l.writer(e.Name).(*logfile.Writer)
-	if !ok || w == nil {
+	w := l.open(e.Name)
+	if w == nil {
 		return
 	}
 	l.mu.Lock()

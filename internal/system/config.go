@@ -125,11 +125,10 @@ func (s *System) configs(e *Entry, i int) ([]fn.Config, error) {
 	out := make([]fn.Config, n)
 	for k := range n {
 		c := base
-		c.Runner.Env = fn.MergeEnv(nil, env)
 		if n > 1 {
 			c.Runner.Name = fmt.Sprintf("%s.%d", e.Name, k+1)
 		}
-		c.Runner.Env = fn.MergeEnv(c.Runner.Env, []string{"FNRUN_REPLICA=" + strconv.Itoa(k+1)})
+		c.Runner.Env = fn.MergeEnv(env, []string{"FNRUN_REPLICA=" + strconv.Itoa(k+1)})
 		out[k] = c
 	}
 	return out, nil
