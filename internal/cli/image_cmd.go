@@ -82,10 +82,10 @@ func imageCommand(env *appEnv) *cli.Command {
 	flags = append(flags, commonFlags()...)
 	return &cli.Command{
 		Name:      "image",
-		Usage:     "build SOURCE (or every entry of a file) into an OCI image run by fnrun",
-		ArgsUsage: "[-f FILE [NAME...] | SOURCE [-- ARGS...]] (-o DIR | --tar FILE)",
-		Description: `Builds the function with CGO_ENABLED=0 for each --platform and writes an OCI
-image layout (or --tar, a tar of one) without Docker: a base layer (a user
+		Usage:     "build SOURCE (or a file's entries) into an OCI image run by fnrun",
+		ArgsUsage: "(-f FILE [NAME...] | SOURCE [-- ARGS...]) -o DIR",
+		Description: `Builds the function with CGO_ENABLED=0 for each --platform and writes an
+OCI image layout (or --tar, a tar of one) without Docker: a base layer (a user
 fnrun, uid 65532, /tmp and the host's CA certificates), fnrun, and the
 function at /fn/NAME. The image runs as fnrun:fnrun and its entrypoint is
 
@@ -96,7 +96,7 @@ same inputs give the same digest. Prints each layout's path and digest.
 
 Examples:
    fnrun image -r --listen 0.0.0.0:8080 ./examples/greeter -o greeter.oci
-   fnrun image --platform linux/amd64,linux/arm64 --fnrun linux/arm64=./fnrun-arm64 ./fn -o fn.oci
+   fnrun image --platform linux/arm64 --fnrun ./fnrun-arm64 ./fn -o fn.oci
    fnrun image -f fnrun.yaml -o images      # images/NAME for each entry
    skopeo copy oci:greeter.oci docker://registry.example/greeter:v1`,
 		Flags:  flags,
