@@ -17,15 +17,15 @@ import (
 // toolchain when toolchain switching is off (GOTOOLCHAIN=local, fnrun's
 // default), instead of letting the go command fail with a longer message.
 func checkGoVersion(p *plan) error {
+	if err := p.parseMod(); err != nil { // a go.mod with errors is refused in any case
+		return err
+	}
 	if tc := p.facts.get("GOTOOLCHAIN"); tc != "local" && tc != "" {
-		return p.parseMod() // a go.mod with errors is refused all the same
+		return nil
 	}
 	have := strings.TrimPrefix(p.facts.get("GOVERSION"), "go")
 	if i := strings.IndexAny(have, " -+"); i >= 0 {
 		have = have[:i]
-	}
-	if err := p.parseMod(); err != nil {
-		return err
 	}
 	type directive struct{ file, need string }
 	var ds []directive

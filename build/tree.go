@@ -104,6 +104,10 @@ func localTrees(modRoot, mainMod string, reps []*modfile.Replace, w *workspace) 
 			if !filepath.IsAbs(dir) {
 				dir = filepath.Join(wdir, dir)
 			}
+			if filepath.Clean(dir) == filepath.Clean(modRoot) {
+				add("use "+u.Path, dir, mainMod) // read already, replaces added above
+				continue
+			}
 			umf := readModLax(dir)
 			mod := ""
 			if umf != nil && umf.Module != nil {

@@ -203,7 +203,6 @@ func writeFileAtomic(path, data string) {
 	os.Rename(tmp, path)
 }
 
-// helperOptions returns Options running the test binary as helper mode.
 // self is this binary's path, for helpers that start another copy of it:
 // os.Args[0] is only its name (the runner starts programs with argv[0] set
 // to their base name).
@@ -215,15 +214,12 @@ func self() string {
 	return exe
 }
 
+// helperOptions returns Options running the test binary as helper mode.
 func helperOptions(t *testing.T, mode string, args ...string) Options {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	return Options{
 		Name:         "helper",
-		Path:         exe,
+		Path:         self(),
 		Args:         args,
 		Env:          append(os.Environ(), helperEnv+"="+mode, "GORACE=atexit_sleep_ms=0"),
 		StopTimeout:  5 * time.Second,

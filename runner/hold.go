@@ -73,13 +73,16 @@ func (s *Supervisor) Hold() {
 // is not remembered for a later Hold). Restart and Replace end a hold the
 // same way. Nothing is emitted on Resume other than the next EventStarted.
 // A Resume made before the held run is gone lets the stop finish, then
-// starts the next run. Resume is safe to call from any goroutine.
-func (s *Supervisor) Resume() {
+// starts the next run. It reports whether there was a hold to end. Resume
+// is safe to call from any goroutine.
+func (s *Supervisor) Resume() (resumed bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.hold != holdOff {
-		s.restartLocked()
+	if s.hold == holdOff {
+		return false
 	}
+	s.restartLocked()
+	return true
 }
 
 // Held reports whether the supervisor is holding (after the held run's

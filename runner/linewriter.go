@@ -328,7 +328,9 @@ func (w *lineWriter) line(l []byte) {
 func (w *lineWriter) piece(l []byte) {
 	if w.log == nil {
 		w.line(l)
-	} else { // line writes the record with logHead: lend it pieceHead
+	} else { // line writes the record with logHead: lend it the piece's head
+		// (the chunk's time, then logPart), made only when a piece comes
+		w.pieceHead = append(append(w.pieceHead[:0], w.logHead[:len(w.logHead)-len(w.logTag)]...), w.logPart...)
 		w.logHead, w.pieceHead = w.pieceHead, w.logHead
 		w.line(l)
 		w.logHead, w.pieceHead = w.pieceHead, w.logHead

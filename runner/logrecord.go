@@ -70,7 +70,6 @@ func (pp *pumps) setRun(run int) {
 // stampRecords formats the start of the records of a chunk read at t.
 func (w *lineWriter) stampRecords(t time.Time) {
 	w.logHead = t.UTC().AppendFormat(w.logHead[:0], logTimeLayout)
-	w.pieceHead = append(append(w.pieceHead[:0], w.logHead...), w.logPart...)
 	w.logHead = append(w.logHead, w.logTag...)
 }
 

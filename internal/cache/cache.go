@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -109,7 +110,14 @@ func TempDir(root, prefix string) (string, error) {
 // path is replaced, even a symlink or a device. A file the user names
 // (--report, -o) goes through WriteOutput.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	if err := replaceFile(path, bytes.NewReader(data), perm); err != nil {
+	return ReplaceFile(path, bytes.NewReader(data), perm)
+}
+
+// ReplaceFile is WriteFileAtomic with the content read from r: a reader of
+// path sees the old file or the new one, whole; a symlink at path is
+// replaced, not followed.
+func ReplaceFile(path string, r io.Reader, perm os.FileMode) error {
+	if err := replaceFile(path, r, perm); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

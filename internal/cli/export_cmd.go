@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/fnrun/fnrun/internal/cache"
 	"github.com/fnrun/fnrun/internal/export"
 	"github.com/fnrun/fnrun/internal/fn"
 	"github.com/fnrun/fnrun/internal/listen"
@@ -571,7 +570,7 @@ func copyBinaries(dir string, bins map[string]string) ([]string, error) {
 			return written, fmt.Errorf("copy binary of %s: %w", name, err)
 		}
 		p := filepath.Join(binDir, name)
-		err = replaceFile(p, in, 0o755)
+		err = cache.ReplaceFile(p, in, 0o755)
 		in.Close()
 		if err != nil {
 			return written, fmt.Errorf("copy binary of %s: %w", name, err)
@@ -602,37 +601,7 @@ func writeUnits(dir string, units []export.Unit, install string) ([]string, erro
 // writeText replaces dir/name with text (0644) and returns its path.
 func writeText(dir, name, text string) (string, error) {
 	p := filepath.Join(dir, name)
-	return p, replaceFile(p, strings.NewReader(text), 0o644)
-}
-
-// replaceFile writes r to path through a temporary file in its directory,
-// renamed over path: a reader of path sees the old file or the new one,
-// whole. A symlink at path is replaced, not followed.
-func replaceFile(path string, r io.Reader, perm fs.FileMode) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("write %s: %w", path, err)
-		}
-	}()
-	if _, err := io.Copy(f, r); err != nil {
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return p, cache.WriteFileAtomic(p, []byte(text), 0o644)
 }
 
 // kubernetesFormat: a SOURCE takes run's flags that the pod's command or

@@ -220,9 +220,7 @@ func (env *appEnv) imageFile(c *cli.Context, ia imageArgs) (*system.File, bool, 
 		if len(ia.progArgs) > 0 {
 			return nil, false, usageError("image: arguments after -- are for a SOURCE: with -f, the file gives each entry's args")
 		}
-		for _, f := range []string{"restart", "policy", "max-restarts", "backoff-initial", "backoff-max", "backoff-reset",
-			"stop-signal", "stop-timeout", "listen", "proxy", "backlog", "replicas", "env", "env-file", "name",
-			"tags", "ldflags", "race", "build-flag"} {
+		for _, f := range append(slices.Clone(imageSuperviseFlags), "tags", "ldflags", "race", "build-flag") {
 			if c.IsSet(f) {
 				return nil, false, usageError("--%s is for a SOURCE: with -f, the file says it for each entry", f)
 			}

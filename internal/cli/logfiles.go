@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -126,13 +127,18 @@ func (l *logFiles) writer(name string) io.Writer {
 type lazyLog struct {
 	l    *logFiles
 	name string
+	w    atomic.Pointer[logfile.Writer] // once opened: no lock per write
 }
 
 func (z *lazyLog) Write(p []byte) (int, error) {
-	if w := z.l.open(z.name); w != nil {
-		return w.Write(p)
+	w := z.w.Load()
+	if w == nil {
+		if w = z.l.open(z.name); w == nil {
+			return len(p), nil // the open failed, and said so once
+		}
+		z.w.Store(w)
 	}
-	return len(p), nil // the open failed, and said so once
+	return w.Write(p)
 }
 
 // open returns name's log file, opened on the first call; nil when it
@@ -195,7 +201,7 @@ func (l *logFiles) event(e fn.Event) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.ev = logfile.AppendRecord(l.ev[:0], logfile.Record{Time: e.Time, Run: max(e.Run, 1), Stream: "evt", Text: []byte(msg)})
+	l.ev = logfile.AppendRecord(l.ev[:0], logfile.Record{Time: e.Time, Run: max(e.Run, 1), Stream: logfile.StreamEvent, Text: []byte(msg)})
 	w.Write(l.ev)
 }
 

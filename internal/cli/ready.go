@@ -47,18 +47,13 @@ func readyConfig(c *cli.Context) (fn.ReadyConfig, error) {
 		}
 	}
 	if r.URL != "" {
-		u, err := url.Parse(r.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return r, usageError("--ready-url %q: want an http:// or https:// URL", r.URL)
+		if err := checkURL("ready-url", r.URL); err != nil {
+			return r, err
 		}
 	}
 	if r.TCP != "" {
-		host, port, err := net.SplitHostPort(r.TCP)
-		if err != nil || host == "" {
-			return r, usageError("--ready-tcp %q: want HOST:PORT", r.TCP)
-		}
-		if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
-			return r, usageError("--ready-tcp %q: bad port", r.TCP)
+		if err := checkTCP("ready-tcp", r.TCP); err != nil {
+			return r, err
 		}
 	}
 	if r.Timeout <= 0 {
@@ -71,4 +66,25 @@ func readyConfig(c *cli.Context) (fn.ReadyConfig, error) {
 		r.Expect[n] = true
 	}
 	return r, nil
+}
+
+// checkURL refuses a --FLAG value that is not an http:// or https:// URL.
+func checkURL(flag, v string) error {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return usageError("--%s %q: want an http:// or https:// URL", flag, v)
+	}
+	return nil
+}
+
+// checkTCP refuses a --FLAG value that is not HOST:PORT.
+func checkTCP(flag, v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil || host == "" {
+		return usageError("--%s %q: want HOST:PORT", flag, v)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n <= 0 || n > 65535 {
+		return usageError("--%s %q: bad port", flag, v)
+	}
+	return nil
 }

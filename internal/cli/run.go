@@ -90,7 +90,9 @@ func (env *appEnv) runAction(c *cli.Context, st *reportState) error {
 	if cfg.CacheDir, err = cacheDir(c); err != nil {
 		return err
 	}
-	if env.detached == nil { // said by the command, not again by its detached copy
+	// Said by the command, not again by its detached copy; a local source
+	// is never a remembered resolution, and -u resolves again anyway.
+	if env.detached == nil && !cfg.Update && src.Kind != fetch.KindLocal {
 		env.noteReuse(src, cfg.CacheDir)
 	}
 	return env.runFunction(c, cfg, st)

@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"strconv"
 
 	"github.com/urfave/cli/v2"
 
@@ -40,15 +37,13 @@ Examples:
 				return usageError("wait: nothing to wait for (give --tcp HOST:PORT or --url URL)")
 			}
 			for _, a := range tcp {
-				host, port, err := net.SplitHostPort(a)
-				if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n <= 0 || n > 65535 {
-					return usageError("--tcp %q: want HOST:PORT", a)
+				if err := checkTCP("tcp", a); err != nil {
+					return err
 				}
 			}
 			for _, u := range urls {
-				p, err := url.Parse(u)
-				if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-					return usageError("--url %q: want an http:// or https:// URL", u)
+				if err := checkURL("url", u); err != nil {
+					return err
 				}
 			}
 			d := c.Duration("timeout")

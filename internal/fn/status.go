@@ -184,9 +184,7 @@ func (f *Function) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if !s.Held() {
-		return nil
-	}
+	// Resume, not Held, decides: a stop still under way is ended too.
 	return f.restartWait(ctx, s.Resume)
 }
 
@@ -197,12 +195,14 @@ func (f *Function) RestartWait(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return f.restartWait(ctx, s.Restart)
+	return f.restartWait(ctx, func() bool { s.Restart(); return true })
 }
 
-func (f *Function) restartWait(ctx context.Context, act func()) error {
+func (f *Function) restartWait(ctx context.Context, act func() bool) error {
 	runs := f.st.get().Runs
-	act()
+	if !act() {
+		return nil // nothing to start
+	}
 	st, err := f.await(ctx, func(st Status) bool { return st.Runs > runs || st.Ended })
 	if err == nil && st.Runs <= runs {
 		return fmt.Errorf("it could not be started (last exit: %s)", st.LastExit)
